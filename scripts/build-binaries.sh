@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Build the node's binaries for one Kubernetes version from the Go module proxy, no registry
+# and no GitHub: the Kubernetes components (one multi-call binary), etcd, containerd with its
+# runc shim and ctr, runc, crictl, the CNI plugins, and the pause binary from Kubernetes'
+# pause.c. Each output is cached by version under $KC_CACHE/bin and reused when present.
+#   usage: scripts/build-binaries.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+VERSION=$(kc_version_field "${1:-$(kc_default_version)}" kubernetes)
+field() { kc_version_field "$VERSION" "$1"; }
+ETCD=$(field etcd); CONTAINERD=$(field containerd); RUNC=$(field runc)
+CNI=$(field cniPlugins); CRITOOLS=$(field criTools)
+MINOR=$(echo "$VERSION" | cut -d. -f2)
+
+export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -trimpath" GOPROXY=${GOPROXY:-https://proxy.golang.org}
+command -v go >/dev/null || kc_die "Go is needed to build the node binaries (go.dev/dl)"
+command -v gcc >/dev/null || kc_die "gcc is needed to build runc and the pause binary"
+
+BIN=$KC_CACHE/bin
+out_kube=$BIN/kubernetes-v$VERSION
+out_etcd=$BIN/etcd-$ETCD
+out_containerd=$BIN/containerd-$CONTAINERD
+out_runc=$BIN/runc-$RUNC
+out_crictl=$BIN/crictl-$CRITOOLS
+out_cni=$BIN/cni-plugins-$CNI
+out_pause=$BIN/pause-v$VERSION
+
+# cached DIR: true when an earlier run finished DIR (it writes .complete last).
+cached() { [ -f "$1/.complete" ]; }
+finish() { touch "$1/.complete"; }
+
+# A scratch module whose go.mod requires MODULE@VERSION; its main.go is copied from images/node.
+scratch_module() {
+  local dir=$1 name=$2
+  rm -rf "$dir"; mkdir -p "$dir"
+  (cd "$dir" && go mod init "kube-claims.local/$name" >/dev/null 2>&1)
+}
+
+build_kube() {
+  local src=$KC_CACHE/src/kubernetes-v$VERSION
+  scratch_module "$src" kube
+  cp "$KC_ROOT/images/node/multicall.go" "$src/main.go"
+  cd "$src"
+  go mod download -json "k8s.io/kubernetes@v$VERSION" >/dev/null
+  # k8s.io/kubernetes replaces its staging modules with local paths; point them at the
+  # published copies of the same release (v0.MINOR.PATCH).
+  local modfile; modfile=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/v$VERSION.mod
+  local staging="v0.${VERSION#1.}"
+  go mod edit -require="k8s.io/kubernetes@v$VERSION"
+  grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$modfile" | awk '{print $1}' | while read -r m; do
+    go mod edit -replace="$m=$m@$staging"
+  done
+  go mod tidy
+  local ld="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=v$VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$MINOR -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  mkdir -p "$out_kube"
+  CGO_ENABLED=0 go build -ldflags "$ld" -o "$out_kube/kube" .
+  "$out_kube/kube" kubectl version --client | grep -q "v$VERSION"
+  finish "$out_kube"
+}
+
+build_etcd() {
+  local src=$KC_CACHE/src/etcd-$ETCD
+  scratch_module "$src" etcd
+  cp "$KC_ROOT/images/node/etcd.go" "$src/main.go"
+  cd "$src"
+  go mod edit -require="go.etcd.io/etcd/server/v3@$ETCD"
+  go mod tidy
+  mkdir -p "$out_etcd"
+  CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out_etcd/etcd" .
+  finish "$out_etcd"
+}
+
+# go_install DIR CGO TAGS PACKAGE@VERSION...: build released commands by version.
+go_install() {
+  local dir=$1 cgo=$2 tags=$3; shift 3
+  mkdir -p "$dir"
+  for p in "$@"; do
+    GOBIN=$dir CGO_ENABLED=$cgo go install -tags "$tags" -ldflags "-s -w" "$p"
+  done
+}
+
+build_containerd() {
+  local m=github.com/containerd/containerd/v2
+  go_install "$out_containerd" 0 "no_btrfs no_devmapper no_zfs" \
+    "$m/cmd/containerd@$CONTAINERD" "$m/cmd/containerd-shim-runc-v2@$CONTAINERD" "$m/cmd/ctr@$CONTAINERD"
+  finish "$out_containerd"
+}
+
+build_runc() {
+  # cgo for runc's nsenter; no seccomp tag, so no libseccomp is needed on the builder.
+  go_install "$out_runc" 1 "" "github.com/opencontainers/runc@$RUNC"
+  finish "$out_runc"
+}
+
+build_crictl() {
+  go_install "$out_crictl" 0 "" "sigs.k8s.io/cri-tools/cmd/crictl@$CRITOOLS"
+  finish "$out_crictl"
+}
+
+build_cni() {
+  local m=github.com/containernetworking/plugins/plugins
+  go_install "$out_cni" 0 "" "$m/main/bridge@$CNI" "$m/main/loopback@$CNI" "$m/ipam/host-local@$CNI" \
+    "$m/meta/portmap@$CNI" "$m/meta/bandwidth@$CNI" "$m/meta/firewall@$CNI"
+  finish "$out_cni"
+}
+
+build_pause() {
+  local src; src=$(cd "$KC_CACHE" && go mod download -json "k8s.io/kubernetes@v$VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  mkdir -p "$out_pause"
+  gcc -Os -Wall -Werror -static -DVERSION="v$(field pause)-kube-claims" -o "$out_pause/pause" "$src/build/pause/linux/pause.c"
+  strip "$out_pause/pause"
+  finish "$out_pause"
+}
+
+kc_say "node binaries for Kubernetes $VERSION (cache: $BIN)"
+for part in kube etcd containerd runc crictl cni pause; do
+  var=out_$part
+  if cached "${!var}"; then kc_say "stage 'build $part': cached (${!var})"; continue; fi
+  kc_stage "build $part ($VERSION)" "build_$part"
+done

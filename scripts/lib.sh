@@ -1,0 +1,56 @@
+# Shared helpers for the image and engine scripts. Source it; do not run it.
+# Stages print what they do and how long they took; a failed stage names itself and shows
+# the last lines of its command's output, which is kept in full under $KC_LOG_DIR.
+
+KC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KC_CACHE=${KUBE_CLAIMS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-claims}
+KC_LOG_DIR=$KC_CACHE/logs
+mkdir -p "$KC_CACHE" "$KC_LOG_DIR"
+
+kc_say() { printf '[kube-claims] %s\n' "$*" >&2; }
+kc_die() { printf '[kube-claims] error: %s\n' "$*" >&2; exit 1; }
+
+# kc_stage NAME COMMAND...: run COMMAND with its output in a log file, print the duration.
+kc_stage() {
+  local name=$1; shift
+  local log="$KC_LOG_DIR/$(printf '%s' "$name" | tr -c 'A-Za-z0-9._-' '_').log"
+  local start=$SECONDS
+  kc_say "stage '$name': started (log: $log)"
+  # A subshell outside any `if`, so that `set -e` holds inside the stage's functions.
+  local rc=0
+  set +e
+  (set -e; "$@") >"$log" 2>&1
+  rc=$?
+  set -e
+  if [ "$rc" = 0 ]; then
+    kc_say "stage '$name': done in $((SECONDS - start))s"
+  else
+    kc_say "stage '$name': FAILED after $((SECONDS - start))s (exit $rc): $*"
+    kc_say "last lines of $log:"
+    tail -n 25 "$log" | sed 's/^/    /' >&2
+    exit "$rc"
+  fi
+}
+
+# kc_version_field K8S_VERSION FIELD: a field of images/versions.json for that Kubernetes version.
+kc_version_field() {
+  node -e '
+    const [version, field] = process.argv.slice(1);
+    const table = require(process.argv[3]).versions;
+    const row = table.find((v) => v.kubernetes === version || v.kubernetes.startsWith(version + "."));
+    if (!row) {
+      console.error(`unknown Kubernetes version "${version}"; known: ${table.map((v) => v.kubernetes).join(", ")}`);
+      process.exit(2);
+    }
+    if (field === "kubernetes" || row[field] !== undefined) console.log(row[field]);
+    else { console.error(`versions.json has no field "${field}"`); process.exit(2); }
+  ' "$1" "$2" "$KC_ROOT/images/versions.json"
+}
+
+kc_default_version() {
+  node -e 'console.log(require(process.argv[1]).versions[0].kubernetes)' "$KC_ROOT/images/versions.json"
+}
+
+kc_need_docker() {
+  docker info >/dev/null 2>&1 || kc_die "the Docker engine is not reachable (docker info failed); run: bash scripts/docker-engine.sh"
+}
