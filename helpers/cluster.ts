@@ -1,0 +1,147 @@
+// Cluster lifecycle: one throwaway single-node cluster in a container, started with
+// @testcontainers/k3s from either the official rancher/k3s image (online) or the node image
+// this project builds from source (offline, scripts/build-node-image.sh).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
+import * as k8s from '@kubernetes/client-node';
+import { execa } from 'execa';
+import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
+import { type ImageMode, SettingError, type VersionRow } from './settings.js';
+import { waitUntil } from './wait.js';
+
+/** Label on every container kube-claims starts, so leftovers can always be found and removed. */
+export const RUN_LABEL = 'kube-claims.run';
+
+export interface ClusterOptions {
+  version: VersionRow;
+  mode: ImageMode;
+  image?: string;
+  runId: string;
+  log?: (line: string) => void;
+}
+
+export class StartedCluster {
+  constructor(
+    private readonly container: StartedK3sContainer,
+    readonly version: string,
+    readonly image: string,
+    readonly images: FixtureImages,
+    readonly bootSeconds: number,
+  ) {}
+
+  get kubeconfig(): string {
+    return this.container.getKubeConfig();
+  }
+
+  get containerId(): string {
+    return this.container.getId();
+  }
+
+  /** Stop gracefully (the node removes its pods and cgroups), then remove container and volumes. */
+  async stop(): Promise<void> {
+    await this.container.stop({ timeout: 30_000, removeVolumes: true });
+  }
+}
+
+export function nodeImageFor(version: VersionRow, mode: ImageMode): string {
+  return mode === 'online' ? version.k3s : `kube-claims/node:v${version.kubernetes}`;
+}
+
+async function dockerCgroupVersion(): Promise<string> {
+  const { stdout } = await execa('docker', ['info', '--format', '{{.CgroupVersion}}'], { reject: false });
+  return stdout.trim();
+}
+
+async function assertImagePresent(image: string): Promise<void> {
+  const { exitCode } = await execa('docker', ['image', 'inspect', image], { reject: false });
+  if (exitCode !== 0) {
+    throw new SettingError(
+      `offline mode needs the image ${image}, which is not present; build it with: bash scripts/build-images.sh`,
+    );
+  }
+}
+
+export async function startCluster(opts: ClusterOptions): Promise<StartedCluster> {
+  const log = opts.log ?? (() => {});
+  const image = opts.image ?? nodeImageFor(opts.version, opts.mode);
+  const command = ['server', '--disable=traefik,metrics-server,servicelb'];
+  // Kubernetes 1.35+ refuses to start the kubelet on a cgroup v1 host unless told otherwise.
+  if ((await dockerCgroupVersion()) === '1') command.push('--kubelet-arg=fail-cgroupv1=false');
+
+  let container = new K3sContainer(image)
+    .withCommand(command)
+    .withLabels({ [RUN_LABEL]: opts.runId });
+  if (opts.mode === 'offline') {
+    await assertImagePresent(image);
+    // Like k3s's air-gap install: tarballs in agent/images are imported when the node starts.
+    const tarballs = fixtureTarballs();
+    for (const t of tarballs) {
+      if (!existsSync(t.source)) {
+        throw new SettingError(`offline mode needs ${t.source}; build it with: bash scripts/build-fixtures.sh`);
+      }
+    }
+    container = container.withCopyFilesToContainer(
+      tarballs.map((t) => ({ source: t.source, target: join('/var/lib/rancher/k3s/agent/images', t.name) })),
+    );
+  }
+
+  log(`starting ${image} (${command.join(' ')})`);
+  const started = Date.now();
+  const k3s = await container.start();
+  try {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(k3s.getKubeConfig());
+    await waitForNodeReady(kc);
+    // Right after boot, pods can be refused with `serviceaccount "default" not found`.
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await waitUntil('the default ServiceAccount in namespace default', 60_000, async () => {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+      return true;
+    });
+  } catch (err) {
+    await k3s.stop({ timeout: 10_000, removeVolumes: true });
+    throw err;
+  }
+  const bootSeconds = (Date.now() - started) / 1000;
+  log(`cluster ready in ${bootSeconds.toFixed(1)}s`);
+  return new StartedCluster(k3s, opts.version.kubernetes, image, fixtureImages(opts.mode), bootSeconds);
+}
+
+export async function waitForNodeReady(kc: k8s.KubeConfig, timeoutMs = 180_000): Promise<void> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  let seen = 'no nodes yet';
+  await waitUntil('a Ready node', timeoutMs, async () => {
+    const nodes = await core.listNode();
+    seen = nodes.items
+      .map((n) => `${n.metadata?.name}: Ready=${n.status?.conditions?.find((c) => c.type === 'Ready')?.status}`)
+      .join(', ') || 'no nodes yet';
+    return nodes.items.some((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  }, () => seen);
+}
+
+/**
+ * Remove containers an earlier run left behind when it was killed before it could clean up:
+ * those labelled by kube-claims whose run's process is gone. Other live runs are left alone.
+ */
+export async function removeLeftovers(log: (line: string) => void): Promise<void> {
+  const { stdout } = await execa('docker', [
+    'ps', '-a', '--filter', `label=${RUN_LABEL}`, '--format', `{{.ID}} {{.Label "${RUN_LABEL}"}}`,
+  ]);
+  for (const line of stdout.split('\n').filter(Boolean)) {
+    const [id, run] = line.split(' ');
+    const pid = Number.parseInt(run ?? '', 10);
+    if (pid && isAlive(pid)) continue;
+    log(`removing container ${id} left by an earlier run (${run})`);
+    await execa('docker', ['rm', '-f', '-v', id!], { reject: false });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

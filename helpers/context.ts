@@ -1,0 +1,23 @@
+// What globalSetup hands to every test file (structured-cloneable only).
+import type { FixtureImages } from './images.js';
+import type { ImageMode } from './settings.js';
+
+export interface ClusterInfo {
+  version: string;
+  image: string;
+  mode: ImageMode;
+  kubeconfig: string;
+  /** A file holding the kubeconfig, for kubectl; removed when the run ends. */
+  kubeconfigPath: string;
+  /** The node's container, for node-level steps (crictl). */
+  containerId: string;
+  kubectl: string;
+  images: FixtureImages;
+  bootSeconds: number;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    cluster: ClusterInfo;
+  }
+}

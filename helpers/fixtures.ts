@@ -1,0 +1,106 @@
+// The test fixtures, in the manner of Playwright's: a test asks for { ns, kubectl, api, node }
+// and gets a fresh namespace, a kubectl bound to it, typed API clients and the node's shell.
+// Setup and cleanup live here and nowhere else.
+import * as k8s from '@kubernetes/client-node';
+import { inject, test as base } from 'vitest';
+import type { ClusterInfo } from './context.js';
+import { catalogueClaim, notApplicable, type CatalogueClaim } from './claims.js';
+import { namespaceDiagnostics } from './diagnostics.js';
+import { bindKubectl, type Kubectl } from './kubectl.js';
+import { nodeShell, type NodeShell } from './node.js';
+import { waitUntil } from './wait.js';
+
+export interface Api {
+  config: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  discovery: k8s.DiscoveryV1Api;
+  objects: k8s.KubernetesObjectApi;
+}
+
+export interface Fixtures {
+  cluster: ClusterInfo;
+  api: Api;
+  ns: string;
+  kubectl: Kubectl;
+  node: NodeShell;
+}
+
+let apiCache: Api | undefined;
+function apiFor(cluster: ClusterInfo): Api {
+  if (!apiCache) {
+    const config = new k8s.KubeConfig();
+    config.loadFromString(cluster.kubeconfig);
+    apiCache = {
+      config,
+      core: config.makeApiClient(k8s.CoreV1Api),
+      apps: config.makeApiClient(k8s.AppsV1Api),
+      discovery: config.makeApiClient(k8s.DiscoveryV1Api),
+      objects: k8s.KubernetesObjectApi.makeApiClient(config),
+    };
+  }
+  return apiCache;
+}
+
+const NAMESPACE_DELETE_TIMEOUT_MS = 90_000;
+
+export const test = base.extend<Fixtures>({
+  cluster: async ({}, use) => use(inject('cluster')),
+  api: async ({ cluster }, use) => use(apiFor(cluster)),
+  ns: async ({ api, task }, use) => {
+    const slug = task.name.split(':')[0]!.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40);
+    const created = await api.core.createNamespace({
+      body: { metadata: { generateName: `${slug}-`, labels: { 'kube-claims/test': 'true' } } },
+    });
+    const name = created.metadata!.name!;
+    await waitUntil(`ServiceAccount default in namespace ${name}`, 60_000, async () => {
+      await api.core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+      return true;
+    });
+    await use(name);
+    await api.core.deleteNamespace({ name });
+    await waitUntil(`namespace ${name} to be deleted`, NAMESPACE_DELETE_TIMEOUT_MS, async () => {
+      try {
+        await api.core.readNamespace({ name });
+        return false;
+      } catch (err: any) {
+        if (err?.code === 404) return true;
+        throw err;
+      }
+    });
+  },
+  // Annotated: vitest cannot infer the parameters of a fixture whose value is a function.
+  kubectl: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (k: Kubectl) => Promise<void>) =>
+    use(bindKubectl(cluster.kubectl, cluster.kubeconfigPath, ns)),
+  node: async ({ cluster }, use) => use(nodeShell(cluster.containerId)),
+});
+
+/**
+ * One test for one claim of the catalogue. The title starts with the claim id, followed by
+ * the behaviour as a sentence. An unknown id fails the file at collection; a claim that does
+ * not apply to this cluster's version is reported skipped with the reason. When the check
+ * fails, the namespace's pods are described, with events and logs, in the test's output.
+ */
+export function claim(
+  id: string,
+  sentence: string,
+  fn: (ctx: Fixtures & { claim: CatalogueClaim }) => Promise<void>,
+  timeoutMs = 180_000,
+) {
+  const entry = catalogueClaim(id);
+  const title = `${id}: ${sentence}`;
+  const reason = notApplicable(entry, inject('cluster').version);
+  if (reason) {
+    test(title, ({ skip }) => skip(reason));
+    return;
+  }
+  test(title, async ({ cluster, api, ns, kubectl, node }) => {
+    try {
+      await fn({ cluster, api, ns, kubectl, node, claim: entry });
+    } catch (err) {
+      const diag = await namespaceDiagnostics(kubectl, ns).catch((e) => `diagnostics failed: ${e}`);
+      console.error(`\n===== ${id} failed in namespace ${ns}; what the cluster shows =====\n${diag}`);
+      throw err;
+    }
+  }, timeoutMs);
+}

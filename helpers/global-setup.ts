@@ -1,0 +1,86 @@
+// vitest globalSetup, once per project (one project per Kubernetes version): start the
+// cluster, hand its kubeconfig to every test file, stop it at the end, also on Ctrl-C.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { TestProject } from 'vitest/node';
+import { removeLeftovers, RUN_LABEL, startCluster, type StartedCluster } from './cluster.js';
+import { chooseKubectl } from './kubectl.js';
+import { readSettings, resolveVersion, SettingError } from './settings.js';
+import type { ClusterInfo } from './context.js';
+
+function say(line: string) {
+  process.stderr.write(`[kube-claims] ${line}\n`);
+}
+
+export default async function setup(project: TestProject) {
+  const settings = readSettings();
+  const version = resolveVersion(project.name.replace(/^k8s-/, ''));
+  if (settings.mode === 'offline' && process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
+    // Ryuk's image comes from a registry; offline, kube-claims removes its own containers.
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  }
+  const docker = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false });
+  if (docker.exitCode !== 0) {
+    throw new SettingError(`the Docker engine is not reachable (docker info: ${docker.stderr.trim().split('\n')[0]}); start Docker, or run: bash scripts/docker-engine.sh`);
+  }
+  await removeLeftovers(say);
+
+  const runId = `${process.pid}-${Date.now()}`;
+  say(`Kubernetes ${version.kubernetes}, images: ${settings.mode} (KUBE_CLAIMS_IMAGES)`);
+  let cluster: StartedCluster | undefined;
+  const tmp = mkdtempSync(join(tmpdir(), 'kube-claims-'));
+  const stop = async () => {
+    const c = cluster;
+    cluster = undefined;
+    rmSync(tmp, { recursive: true, force: true });
+    if (c) {
+      say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
+      await c.stop();
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping the cluster before exit`);
+    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    cluster = await startCluster({ version, mode: settings.mode, image: settings.nodeImage, runId, log: say });
+    const kubeconfigPath = join(tmp, 'kubeconfig');
+    writeFileSync(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });
+    const imageId = (await execa('docker', ['inspect', '-f', '{{.Image}}', cluster.containerId])).stdout.trim();
+    const kubectl = await chooseKubectl({
+      serverVersion: version.kubernetes,
+      override: settings.kubectl,
+      containerId: cluster.containerId,
+      imageId,
+    });
+    say(`kubectl: ${kubectl.path} (${kubectl.version}; ${kubectl.why})`);
+    const info: ClusterInfo = {
+      version: version.kubernetes,
+      image: cluster.image,
+      mode: settings.mode,
+      kubeconfig: cluster.kubeconfig,
+      kubeconfigPath,
+      containerId: cluster.containerId,
+      kubectl: kubectl.path,
+      images: cluster.images,
+      bootSeconds: cluster.bootSeconds,
+    };
+    project.provide('cluster', info);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return async () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await stop();
+  };
+}
+
+export { RUN_LABEL };

@@ -1,0 +1,100 @@
+// kubectl as a reader runs it: the real binary through execa, against the run's cluster.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { cacheDir } from './settings.js';
+
+export interface KubectlResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface KubectlOptions {
+  /** Namespace for this call; defaults to the bound one. */
+  namespace?: string;
+  /** Resolve with a non-zero exit code instead of throwing. */
+  reject?: boolean;
+  input?: string;
+  timeoutMs?: number;
+}
+
+export type Kubectl = ((args: string[], opts?: KubectlOptions) => Promise<KubectlResult>) & {
+  /** Run with `-o json` and parse the output. */
+  json: <T = any>(args: string[], opts?: KubectlOptions) => Promise<T>;
+  readonly binary: string;
+};
+
+export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
+  const run = async (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> => {
+    const ns = opts.namespace ?? namespace;
+    const full = ['--kubeconfig', kubeconfig, ...(ns ? ['--namespace', ns] : []), ...args];
+    const res = await execa(binary, full, {
+      reject: false,
+      input: opts.input,
+      timeout: opts.timeoutMs ?? 120_000,
+      env: { KUBECONFIG: kubeconfig },
+    });
+    const result = { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode ?? -1 };
+    if (result.exitCode !== 0 && opts.reject !== false) {
+      const why = res.timedOut ? `timed out after ${(opts.timeoutMs ?? 120_000) / 1000}s` : `exit ${result.exitCode}`;
+      throw new Error(`kubectl ${args.join(' ')} failed (${why}):\n${result.stderr || result.stdout}`);
+    }
+    return result;
+  };
+  const kubectl = run as Kubectl;
+  kubectl.json = async (args, opts) => JSON.parse((await run([...args, '-o', 'json'], opts)).stdout);
+  Object.defineProperty(kubectl, 'binary', { value: binary });
+  return kubectl;
+}
+
+export interface KubectlChoice {
+  path: string;
+  version: string;
+  why: string;
+}
+
+async function clientVersion(binary: string): Promise<{ minor: number; git: string } | undefined> {
+  const res = await execa(binary, ['version', '--client', '-o', 'json'], { reject: false });
+  if (res.exitCode !== 0) return undefined;
+  const v = JSON.parse(res.stdout).clientVersion;
+  return { minor: Number.parseInt(v.minor, 10), git: v.gitVersion };
+}
+
+/**
+ * The user's kubectl when it is within one minor version of the server (kubectl's own skew
+ * policy); otherwise the cluster's own, copied out of the node image once and cached by image.
+ */
+export async function chooseKubectl(opts: {
+  serverVersion: string;
+  override?: string;
+  containerId: string;
+  imageId: string;
+}): Promise<KubectlChoice> {
+  const serverMinor = Number.parseInt(opts.serverVersion.split('.')[1] ?? '', 10);
+  if (opts.override) {
+    const v = await clientVersion(opts.override);
+    if (!v) throw new Error(`KUBE_CLAIMS_KUBECTL=${opts.override} does not run (kubectl version --client failed)`);
+    return { path: opts.override, version: v.git, why: 'set by KUBE_CLAIMS_KUBECTL' };
+  }
+  const user = await clientVersion('kubectl').catch(() => undefined);
+  if (user && Math.abs(user.minor - serverMinor) <= 1) {
+    const which = await execa('sh', ['-c', 'command -v kubectl']);
+    return { path: which.stdout.trim(), version: user.git, why: `yours, within one minor of the server ${opts.serverVersion}` };
+  }
+  const dir = join(cacheDir, 'kubectl', opts.imageId.replace(/^sha256:/, '').slice(0, 16));
+  const path = join(dir, 'kubectl');
+  if (!existsSync(path)) {
+    mkdirSync(dir, { recursive: true });
+    // kubectl in the image is a link to a multi-call binary that acts by the name it runs as.
+    const target = await execa('docker', ['exec', opts.containerId, 'sh', '-c', 'readlink -f "$(command -v kubectl)"']);
+    const inImage = target.stdout.trim();
+    await execa('docker', ['cp', '-L', `${opts.containerId}:${inImage}`, path]);
+  }
+  const own = await clientVersion(path);
+  if (!own) throw new Error(`the kubectl copied from the node image (${path}) does not run`);
+  const why = user
+    ? `the cluster's own: yours is ${user.git}, more than one minor from the server`
+    : "the cluster's own: no kubectl on PATH";
+  return { path, version: own.git, why };
+}

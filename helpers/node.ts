@@ -1,0 +1,26 @@
+// Node-level access: commands inside the node's container (the book's `docker container ...`
+// steps become crictl there), through testcontainers' container runtime client.
+import { getContainerRuntimeClient } from 'testcontainers';
+
+export interface NodeShell {
+  /** Run a command in the node container; throws with its output on a non-zero exit. */
+  exec(command: string[]): Promise<string>;
+  /** crictl with JSON output, parsed. */
+  crictlJson<T = any>(args: string[]): Promise<T>;
+}
+
+export function nodeShell(containerId: string): NodeShell {
+  const exec = async (command: string[]) => {
+    const client = await getContainerRuntimeClient();
+    const container = client.container.getById(containerId);
+    const res = await client.container.exec(container, command);
+    if (res.exitCode !== 0) {
+      throw new Error(`on the node, \`${command.join(' ')}\` exited ${res.exitCode}:\n${res.output}`);
+    }
+    return res.stdout;
+  };
+  return {
+    exec,
+    crictlJson: async (args) => JSON.parse(await exec(['crictl', ...args, '-o', 'json'])),
+  };
+}

@@ -1,0 +1,31 @@
+// Polling with a bound: every wait says what it awaited and what it saw instead.
+import { setTimeout as delay } from 'node:timers/promises';
+
+export class WaitTimeoutError extends Error {}
+
+/**
+ * Poll `check` until it returns true. A check that throws counts as "not yet"; its message
+ * becomes what was seen. On timeout the error names `what` and the last thing seen.
+ */
+export async function waitUntil(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean> | boolean,
+  seen?: () => string,
+  intervalMs = 250,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'nothing yet';
+  for (;;) {
+    try {
+      if (await check()) return;
+      last = seen?.() ?? 'condition false';
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() >= deadline) {
+      throw new WaitTimeoutError(`timed out after ${timeoutMs / 1000}s waiting for ${what}; last seen: ${last}`);
+    }
+    await delay(intervalMs);
+  }
+}

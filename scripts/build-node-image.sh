@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Build the kube-claims node image for one Kubernetes version with no container registry:
+# binaries from the Go module proxy (scripts/build-binaries.sh), a Debian userspace from
+# debootstrap, the pause image from Kubernetes' pause.c, all cached by version under
+# $KC_CACHE. With the image present it finishes in seconds.
+#   usage: scripts/build-node-image.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
+# Prints the image name on its last line.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+kc_need_docker
+
+VERSION=$(kc_version_field "${1:-$(kc_default_version)}" kubernetes)
+field() { kc_version_field "$VERSION" "$1"; }
+IMAGE=kube-claims/node:v$VERSION
+PAUSE_IMAGE=kube-claims/pause:$(field pause)
+SUITE=bookworm
+BASE_IMAGE=kube-claims/node-base:$SUITE
+ROOTFS_TAR=$KC_CACHE/rootfs/debian-$SUITE.tar
+PACKAGES=iptables,iproute2,openssl,ca-certificates,kmod,conntrack,ipset,procps,util-linux,mount
+
+if docker image inspect "$IMAGE" >/dev/null 2>&1 && [ -z "${KC_REBUILD:-}" ]; then
+  kc_say "image $IMAGE present (KC_REBUILD=1 rebuilds it)"
+  echo "$IMAGE"; exit 0
+fi
+
+bash "$KC_ROOT/scripts/build-binaries.sh" "$VERSION"
+BIN=$KC_CACHE/bin
+
+build_rootfs() {
+  command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap
+  local dir; dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' RETURN
+  debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dir/root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+  rm -rf "$dir/root/var/cache/apt/archives/"*.deb "$dir/root/var/lib/apt/lists/"*
+  mkdir -p "$(dirname "$ROOTFS_TAR")"
+  tar -C "$dir/root" --numeric-owner -cf "$ROOTFS_TAR.part" .
+  mv "$ROOTFS_TAR.part" "$ROOTFS_TAR"
+}
+
+import_rootfs() { docker import "$ROOTFS_TAR" "$BASE_IMAGE"; }
+
+build_pause_image() {
+  local ctx; ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' RETURN
+  cp "$BIN/pause-v$VERSION/pause" "$ctx/pause"
+  printf 'FROM scratch\nCOPY pause /pause\nENTRYPOINT ["/pause"]\n' >"$ctx/Dockerfile"
+  docker build -q -t "$PAUSE_IMAGE" "$ctx"
+}
+
+assemble() {
+  local ctx; ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' RETURN
+  mkdir -p "$ctx/bin" "$ctx/cni" "$ctx/images" "$ctx/etc"
+  cp "$BIN/kubernetes-v$VERSION/kube" "$BIN/etcd-$(field etcd)/etcd" "$BIN/runc-$(field runc)/runc" \
+     "$BIN/crictl-$(field criTools)/crictl" "$BIN/containerd-$(field containerd)/"{containerd,containerd-shim-runc-v2,ctr} "$ctx/bin/"
+  for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+    ln -s kube "$ctx/bin/$name"
+  done
+  cp "$BIN/cni-plugins-$(field cniPlugins)/"* "$ctx/cni/"
+  docker save -o "$ctx/images/pause.tar" "$PAUSE_IMAGE"
+  echo "docker.io/$PAUSE_IMAGE" >"$ctx/etc/pause-image"
+  cp "$KC_ROOT/images/node/Dockerfile" "$KC_ROOT/images/node/k3s" "$ctx/"
+  docker build --build-arg "BASE=$BASE_IMAGE" -t "$IMAGE" \
+    --label "org.opencontainers.image.version=v$VERSION" --label "kube-claims.kubernetes=$VERSION" "$ctx"
+}
+
+if [ -f "$ROOTFS_TAR" ]; then kc_say "stage 'debian rootfs': cached ($ROOTFS_TAR)"; else kc_stage "debian rootfs ($SUITE)" build_rootfs; fi
+if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then kc_say "stage 'import rootfs': cached ($BASE_IMAGE)"; else kc_stage "import rootfs" import_rootfs; fi
+kc_stage "pause image $PAUSE_IMAGE" build_pause_image
+kc_stage "assemble $IMAGE" assemble
+kc_say "built $IMAGE ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
+echo "$IMAGE"

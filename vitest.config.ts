@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+import { readSettings, SettingError } from './helpers/settings.js';
+
+let settings: ReturnType<typeof readSettings>;
+try {
+  settings = readSettings();
+} catch (err) {
+  if (err instanceof SettingError) {
+    // A setting the user got wrong: one clear line and exit code 2, no stack trace.
+    process.stderr.write(`kube-claims: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+export default defineConfig({
+  test: {
+    // One project per Kubernetes version; each starts its own cluster in globalSetup.
+    projects: settings.versions.map((v) => ({
+      extends: true,
+      test: { name: `k8s-${v.kubernetes}` },
+    })),
+    include: ['suites/**/*.test.ts'],
+    globalSetup: ['helpers/global-setup.ts'],
+    // Files share the cluster; each test gets its own namespace.
+    fileParallelism: true,
+    maxWorkers: 4,
+    testTimeout: 180_000,
+    hookTimeout: 300_000,
+    // Show console output (the diagnostics) only for tests that failed.
+    silent: 'passed-only',
+    reporters: ['default'],
+  },
+});
