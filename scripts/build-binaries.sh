@@ -21,7 +21,7 @@ BIN=$KC_CACHE/bin
 out_kube=$BIN/kubernetes-v$VERSION
 out_etcd=$BIN/etcd-$ETCD
 out_containerd=$BIN/containerd-$CONTAINERD
-out_runc=$BIN/runc-$RUNC
+out_runc=$BIN/runc-$RUNC-seccomp
 out_crictl=$BIN/crictl-$CRITOOLS
 out_cni=$BIN/cni-plugins-$CNI
 out_pause=$BIN/pause-v$VERSION
@@ -91,8 +91,13 @@ build_containerd() {
 }
 
 build_runc() {
-  # cgo for runc's nsenter; no seccomp tag, so no libseccomp is needed on the builder.
-  go_install "$out_runc" 1 "" "github.com/opencontainers/runc@$RUNC"
+  # cgo for runc's nsenter and for seccomp (containerd gives every pod sandbox a seccomp
+  # profile), linked against Debian's libseccomp, which the node's rootfs has too.
+  if ! pkg-config --exists libseccomp 2>/dev/null; then
+    command -v apt-get >/dev/null || { echo "runc needs libseccomp's headers (Debian: libseccomp-dev)"; return 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y libseccomp-dev pkg-config
+  fi
+  go_install "$out_runc" 1 "seccomp" "github.com/opencontainers/runc@$RUNC"
   finish "$out_runc"
 }
 

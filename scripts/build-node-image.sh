@@ -50,8 +50,8 @@ build_pause_image() {
 assemble() {
   local ctx; ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN
-  mkdir -p "$ctx/bin" "$ctx/cni" "$ctx/images" "$ctx/etc"
-  cp "$BIN/kubernetes-v$VERSION/kube" "$BIN/etcd-$(field etcd)/etcd" "$BIN/runc-$(field runc)/runc" \
+  mkdir -p "$ctx/bin" "$ctx/cni" "$ctx/images" "$ctx/etc" "$ctx/dirs/var/lib/rancher/k3s/agent/images"
+  cp "$BIN/kubernetes-v$VERSION/kube" "$BIN/etcd-$(field etcd)/etcd" "$BIN/runc-$(field runc)-seccomp/runc" \
      "$BIN/crictl-$(field criTools)/crictl" "$BIN/containerd-$(field containerd)/"{containerd,containerd-shim-runc-v2,ctr} "$ctx/bin/"
   for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
     ln -s kube "$ctx/bin/$name"
