@@ -17,7 +17,8 @@ args=(server --disable=traefik)
 [ "$(docker info --format '{{.CgroupVersion}}')" = 1 ] && args+=(--kubelet-arg=fail-cgroupv1=false)
 
 name=kube-claims-smoke-$$
-cleanup() { docker rm -f -v "$name" >/dev/null 2>&1 || true; }
+# Stop gracefully first: the node then removes its pods and its cgroups on the host.
+cleanup() { docker stop -t 30 "$name" >/dev/null 2>&1 || true; docker rm -f -v "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 fail() {
   kc_say "smoke check FAILED: $*"
