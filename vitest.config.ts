@@ -18,10 +18,9 @@ export default defineConfig({
     // One project per Kubernetes version; each starts its own cluster in globalSetup.
     projects: settings.versions.map((v) => ({
       extends: true,
-      test: { name: `k8s-${v.kubernetes}` },
+      test: { name: `k8s-${v.kubernetes}`, globalSetup: ['helpers/global-setup.ts'] },
     })),
     include: ['suites/**/*.test.ts'],
-    globalSetup: ['helpers/global-setup.ts'],
     // Files share the cluster; each test gets its own namespace.
     fileParallelism: true,
     maxWorkers: 4,

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
+import { getContainerRuntimeClient } from 'testcontainers';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
@@ -68,6 +69,10 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
   const command = ['server', '--disable=traefik,metrics-server,servicelb'];
   // Kubernetes 1.35+ refuses to start the kubelet on a cgroup v1 host unless told otherwise.
   if ((await dockerCgroupVersion()) === '1') command.push('--kubelet-arg=fail-cgroupv1=false');
+  // The kubeconfig points at the host testcontainers reaches containers on (localhost, or the
+  // Docker gateway when the tests themselves run in a container): the API's certificate must name it.
+  const host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+  if (host !== 'localhost') command.push(`--tls-san=${host}`);
 
   let container = new K3sContainer(image)
     .withCommand(command)

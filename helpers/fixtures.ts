@@ -58,6 +58,8 @@ export const test = base.extend<Fixtures>({
       return true;
     });
     await use(name);
+    // Test pods need no graceful end; without this each namespace waits out their grace periods.
+    await api.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 });
     await api.core.deleteNamespace({ name });
     await waitUntil(`namespace ${name} to be deleted`, NAMESPACE_DELETE_TIMEOUT_MS, async () => {
       try {

@@ -30,7 +30,7 @@ build_fixture() {
   local root=$ctx/rootfs
   mkdir -p "$root/bin" "$root/www" "$root/tmp" "$root/etc"
   cp "$(busybox_bin)" "$root/bin/busybox"
-  for applet in sh httpd wget hostname tar cat ls uname echo printf sleep ps mkdir rm touch; do
+  for applet in sh httpd wget hostname tar cat ls uname echo printf sleep ps kill mkdir rm touch; do
     ln -s busybox "$root/bin/$applet"
   done
   echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
