@@ -24,6 +24,8 @@ export default defineConfig({
     // Files share the cluster; each test gets its own namespace.
     fileParallelism: true,
     maxWorkers: 4,
+    // Tests of a file run side by side (each in its own namespace); the node has little CPU.
+    maxConcurrency: 4,
     testTimeout: 180_000,
     hookTimeout: 300_000,
     // Show console output (the diagnostics) only for tests that failed.

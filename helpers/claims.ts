@@ -13,6 +13,8 @@ export interface CatalogueClaim {
   /** A cluster feature the claim needs, such as `two-nodes`. */
   needs?: string;
   conditions?: { type: string; kubernetes?: string }[];
+  /** describe-fields: the fields `kubectl describe pod` must show. */
+  fields?: string[];
 }
 
 export interface Catalogue {

@@ -8,6 +8,7 @@ import { catalogueClaim, notApplicable, type CatalogueClaim } from './claims.js'
 import { namespaceDiagnostics } from './diagnostics.js';
 import { bindKubectl, type Kubectl } from './kubectl.js';
 import { nodeShell, type NodeShell } from './node.js';
+import { startPortForward, type Forward } from './port-forward.js';
 import { waitUntil } from './wait.js';
 
 export interface Api {
@@ -24,6 +25,8 @@ export interface Fixtures {
   ns: string;
   kubectl: Kubectl;
   node: NodeShell;
+  /** Start `kubectl port-forward TARGET LOCAL:REMOTE` in the test's namespace; ended after the test. */
+  forward: (target: string, remotePort: number, localPort?: number) => Promise<Forward>;
 }
 
 let apiCache: Api | undefined;
@@ -75,6 +78,17 @@ export const test = base.extend<Fixtures>({
   kubectl: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (k: Kubectl) => Promise<void>) =>
     use(bindKubectl(cluster.kubectl, cluster.kubeconfigPath, ns)),
   node: async ({ cluster }, use) => use(nodeShell(cluster.containerId)),
+  forward: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (f: Fixtures['forward']) => Promise<void>) => {
+    const started: Forward[] = [];
+    await use(async (target, remotePort, localPort) => {
+      const f = await startPortForward({
+        kubectl: cluster.kubectl, kubeconfig: cluster.kubeconfigPath, namespace: ns, target, remotePort, localPort,
+      });
+      started.push(f);
+      return f;
+    });
+    await Promise.all(started.map((f) => f.stop()));
+  },
 });
 
 /**
@@ -96,9 +110,9 @@ export function claim(
     test(title, ({ skip }) => skip(reason));
     return;
   }
-  test(title, async ({ cluster, api, ns, kubectl, node }) => {
+  test.concurrent(title, async ({ cluster, api, ns, kubectl, node, forward }) => {
     try {
-      await fn({ cluster, api, ns, kubectl, node, claim: entry });
+      await fn({ cluster, api, ns, kubectl, node, forward, claim: entry });
     } catch (err) {
       const diag = await namespaceDiagnostics(kubectl, ns).catch((e) => `diagnostics failed: ${e}`);
       console.error(`\n===== ${id} failed in namespace ${ns}; what the cluster shows =====\n${diag}`);

@@ -3,9 +3,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 export class WaitTimeoutError extends Error {}
 
+/** Thrown by a check when waiting longer cannot help (a process died, a port is taken). */
+export class GiveUp extends Error {}
+
 /**
  * Poll `check` until it returns true. A check that throws counts as "not yet"; its message
- * becomes what was seen. On timeout the error names `what` and the last thing seen.
+ * becomes what was seen; a `GiveUp` ends the wait at once. On timeout the error names
+ * `what` and the last thing seen.
  */
 export async function waitUntil(
   what: string,
@@ -21,6 +25,7 @@ export async function waitUntil(
       if (await check()) return;
       last = seen?.() ?? 'condition false';
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       last = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() >= deadline) {
