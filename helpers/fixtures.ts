@@ -7,6 +7,7 @@ import type { ClusterInfo } from './context.js';
 import { catalogueClaim, notApplicable, type CatalogueClaim } from './claims.js';
 import { namespaceDiagnostics } from './diagnostics.js';
 import { bindKubectl, type Kubectl } from './kubectl.js';
+import { ManifestFiles } from './manifests.js';
 import { nodeShell, type NodeShell } from './node.js';
 import { startPortForward, type Forward } from './port-forward.js';
 import { waitUntil } from './wait.js';
@@ -27,6 +28,8 @@ export interface Fixtures {
   node: NodeShell;
   /** Start `kubectl port-forward TARGET LOCAL:REMOTE` in the test's namespace; ended after the test. */
   forward: (target: string, remotePort: number, localPort?: number) => Promise<Forward>;
+  /** The repo's manifests with this run's images, as files and URLs; removed after the test. */
+  manifests: ManifestFiles;
 }
 
 let apiCache: Api | undefined;
@@ -78,6 +81,11 @@ export const test = base.extend<Fixtures>({
   kubectl: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (k: Kubectl) => Promise<void>) =>
     use(bindKubectl(cluster.kubectl, cluster.kubeconfigPath, ns)),
   node: async ({ cluster }, use) => use(nodeShell(cluster.containerId)),
+  manifests: async ({ cluster }, use) => {
+    const files = new ManifestFiles(cluster.images);
+    await use(files);
+    await files.close();
+  },
   forward: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (f: Fixtures['forward']) => Promise<void>) => {
     const started: Forward[] = [];
     await use(async (target, remotePort, localPort) => {
@@ -110,9 +118,9 @@ export function claim(
     test(title, ({ skip }) => skip(reason));
     return;
   }
-  test.concurrent(title, async ({ cluster, api, ns, kubectl, node, forward }) => {
+  test.concurrent(title, async ({ cluster, api, ns, kubectl, node, forward, manifests }) => {
     try {
-      await fn({ cluster, api, ns, kubectl, node, forward, claim: entry });
+      await fn({ cluster, api, ns, kubectl, node, forward, manifests, claim: entry });
     } catch (err) {
       const diag = await namespaceDiagnostics(kubectl, ns).catch((e) => `diagnostics failed: ${e}`);
       console.error(`\n===== ${id} failed in namespace ${ns}; what the cluster shows =====\n${diag}`);

@@ -37,3 +37,20 @@ export async function waitForPod(
   }, () => summary(pod));
   return pod!;
 }
+
+/** Pods matching a label selector, oldest first. */
+export async function listPods(api: Api, namespace: string, labelSelector: string): Promise<k8s.V1Pod[]> {
+  const pods = await api.core.listNamespacedPod({ namespace, labelSelector });
+  return pods.items.sort((a, b) =>
+    new Date(a.metadata!.creationTimestamp!).getTime() - new Date(b.metadata!.creationTimestamp!).getTime());
+}
+
+/** Wait until exactly `count` pods match the selector, all Ready and none terminating. */
+export async function waitForReadyPods(api: Api, namespace: string, labelSelector: string, count: number, timeoutMs = 120_000): Promise<k8s.V1Pod[]> {
+  let pods: k8s.V1Pod[] = [];
+  await waitUntil(`${count} Ready pod(s) matching ${labelSelector} in ${namespace}`, timeoutMs, async () => {
+    pods = await listPods(api, namespace, labelSelector);
+    return pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp && condition(p, 'Ready') === 'True');
+  }, () => pods.map((p) => `${p.metadata?.name}: ${summary(p)}${p.metadata?.deletionTimestamp ? ' (terminating)' : ''}`).join('; ') || 'no pods');
+  return pods;
+}

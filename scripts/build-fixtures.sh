@@ -28,15 +28,17 @@ build_fixture() {
   trap 'rm -rf "$ctx"' RETURN
   cp "$KC_ROOT/images/$name/Dockerfile" "$ctx/"
   local root=$ctx/rootfs
-  mkdir -p "$root/bin" "$root/www" "$root/tmp" "$root/etc"
+  # The page lives where the book's nginx image keeps it, so `kubectl cp` paths are the same.
+  local www=$root/usr/share/nginx/html
+  mkdir -p "$root/bin" "$www" "$root/tmp" "$root/etc"
   cp "$(busybox_bin)" "$root/bin/busybox"
   for applet in sh httpd wget hostname tar cat ls uname echo printf sleep ps kill mkdir rm touch; do
     ln -s busybox "$root/bin/$applet"
   done
   echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
   case $name in
-    hello) cp "$KC_ROOT/images/hello/index.html" "$root/www/index.html" ;;
-    whoami) mkdir -p "$root/www/cgi-bin"; install -m 0755 "$KC_ROOT/images/whoami/index.cgi" "$root/www/cgi-bin/index.cgi" ;;
+    hello) cp "$KC_ROOT/images/hello/index.html" "$www/index.html" ;;
+    whoami) mkdir -p "$www/cgi-bin"; install -m 0755 "$KC_ROOT/images/whoami/index.cgi" "$www/cgi-bin/index.cgi" ;;
   esac
   chmod 1777 "$root/tmp"
   docker build -q -t "$image" "$ctx"

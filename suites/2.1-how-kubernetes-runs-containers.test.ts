@@ -5,7 +5,6 @@ import semver from 'semver';
 import { expect } from 'vitest';
 import { describeField, describeSection } from '../helpers/describe.js';
 import { type Api, claim } from '../helpers/fixtures.js';
-import { resolvedManifest } from '../helpers/manifests.js';
 import { condition, waitForPod, waitForPodReady } from '../helpers/pods.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -65,8 +64,8 @@ claim('pod-has-ip', "each Pod gets its own IP address inside the cluster's pod n
   expect(rows.slice(1)).toEqual(pods.map((p) => [p.metadata!.name!, p.status!.hostIP!, p.status!.podIP!]));
 });
 
-claim('pod-shares-network', "all containers of a Pod share one network namespace and the Pod's IP", async ({ ns, kubectl, api, cluster }) => {
-  await kubectl(['apply', '-f', '-'], { input: resolvedManifest('two-containers.yaml', cluster.images) });
+claim('pod-shares-network', "all containers of a Pod share one network namespace and the Pod's IP", async ({ ns, kubectl, api, cluster, manifests }) => {
+  await kubectl(['apply', '-f', manifests.file('two-containers.yaml')]);
   const pod = await waitForPodReady(api, ns, 'two-containers');
   for (const container of ['web', 'sidecar']) {
     const seen = await kubectl(['exec', 'two-containers', '-c', container, '--', 'hostname', '-i']);
@@ -74,8 +73,8 @@ claim('pod-shares-network', "all containers of a Pod share one network namespace
   }
 });
 
-claim('pod-localhost', 'containers in the same Pod reach each other over localhost', async ({ ns, kubectl, api, cluster }) => {
-  await kubectl(['apply', '-f', '-'], { input: resolvedManifest('two-containers.yaml', cluster.images) });
+claim('pod-localhost', 'containers in the same Pod reach each other over localhost', async ({ ns, kubectl, api, cluster, manifests }) => {
+  await kubectl(['apply', '-f', manifests.file('two-containers.yaml')]);
   await waitForPodReady(api, ns, 'two-containers');
   // The sidecar serves nothing itself: what answers on its localhost:80 is the web container.
   const page = await kubectl(['exec', 'two-containers', '-c', 'sidecar', '--', 'wget', '-q', '-O', '-', 'http://localhost:80/']);
@@ -84,9 +83,9 @@ claim('pod-localhost', 'containers in the same Pod reach each other over localho
   expect(page.stdout).toBe(direct.stdout);
 });
 
-claim('pod-single-container-default', 'kubectl run gives a one-container Pod (1/1); a manifest can hold several (2/2)', async ({ ns, kubectl, api, cluster }) => {
+claim('pod-single-container-default', 'kubectl run gives a one-container Pod (1/1); a manifest can hold several (2/2)', async ({ ns, kubectl, api, cluster, manifests }) => {
   await kubectl(['run', 'single', `--image=${cluster.images.hello}`]);
-  await kubectl(['apply', '-f', '-'], { input: resolvedManifest('two-containers.yaml', cluster.images) });
+  await kubectl(['apply', '-f', manifests.file('two-containers.yaml')]);
   const single = await waitForPodReady(api, ns, 'single');
   const double = await waitForPodReady(api, ns, 'two-containers');
   expect(single.spec?.containers).toHaveLength(1);
@@ -136,8 +135,8 @@ claim('pod-ip-internal-only', 'a Pod IP is not reachable from outside the cluste
   expect(logged, 'requests the app logged: only the port-forwarded one').toHaveLength(1);
 });
 
-claim('pod-port-shared', 'two containers of one Pod cannot both bind the same port', async ({ ns, kubectl, api, cluster }) => {
-  await kubectl(['apply', '-f', '-'], { input: resolvedManifest('two-web-servers.yaml', cluster.images) });
+claim('pod-port-shared', 'two containers of one Pod cannot both bind the same port', async ({ ns, kubectl, api, cluster, manifests }) => {
+  await kubectl(['apply', '-f', manifests.file('two-web-servers.yaml')]);
   // Which container wins the port is a race; the loser keeps failing and being restarted.
   const pod = await waitForPod(api, ns, 'port-clash', 'one container restarted', (p) =>
     (p.status?.containerStatuses ?? []).some((s) => s.restartCount > 0));
@@ -171,8 +170,8 @@ claim('pod-phases', 'a Pod is Pending before Running, and Ready turns True only 
   expect(firstFalse).toBeLessThan(firstTrue);
 });
 
-claim('readiness-probe-gates', 'a failing readiness probe keeps a Pod out of Ready and out of its Service, without restarts', async ({ ns, kubectl, api, cluster }) => {
-  await kubectl(['apply', '-f', '-'], { input: resolvedManifest('readiness-gated.yaml', cluster.images) });
+claim('readiness-probe-gates', 'a failing readiness probe keeps a Pod out of Ready and out of its Service, without restarts', async ({ ns, kubectl, api, cluster, manifests }) => {
+  await kubectl(['apply', '-f', manifests.file('readiness-gated.yaml')]);
   // Evidence that the probe ran and failed, not merely that it has not run yet.
   await waitUntil('a failed readiness probe event', 60_000, async () => {
     const events = await api.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=gated,reason=Unhealthy' });

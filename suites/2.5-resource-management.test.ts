@@ -1,0 +1,44 @@
+// Section 2.5: Understanding Kubernetes resource management.
+import { expect } from 'vitest';
+import { claim } from '../helpers/fixtures.js';
+import { listPods, waitForPodReady, waitForReadyPods } from '../helpers/pods.js';
+import { waitUntil } from '../helpers/wait.js';
+
+claim('delete-unmanaged-gone', 'deleting a pod nobody manages removes it for good', async ({ ns, kubectl, api, cluster }) => {
+  await kubectl(['run', 'bare', `--image=${cluster.images.hello}`]);
+  await kubectl(['create', 'deployment', 'managed', `--image=${cluster.images.hello}`]);
+  await waitForPodReady(api, ns, 'bare');
+  const [managed] = await waitForReadyPods(api, ns, 'app=managed', 1);
+  await kubectl(['delete', 'pods', '--all']);
+  // The managed pod comes back under a new name; by then the controller has acted, and the
+  // bare pod has not returned.
+  const [replacement] = await waitForReadyPods(api, ns, 'app=managed', 1);
+  expect(replacement!.metadata!.name).not.toBe(managed!.metadata!.name);
+  const names = (await listPods(api, ns, '')).map((p) => p.metadata!.name);
+  expect(names).toEqual([replacement!.metadata!.name]);
+  const get = await kubectl(['get', 'pod', 'bare'], { reject: false });
+  expect(get.stderr).toMatch(/NotFound|not found/);
+});
+
+claim('delete-managed-returns', 'deleting the pods a Deployment manages makes new ones appear', async ({ ns, kubectl, api, cluster }) => {
+  await kubectl(['create', 'deployment', 'returns', '--replicas=2', `--image=${cluster.images.hello}`]);
+  const before = await waitForReadyPods(api, ns, 'app=returns', 2);
+  await kubectl(['delete', 'pods', '-l', 'app=returns']);
+  const after = await waitForReadyPods(api, ns, 'app=returns', 2);
+  const old = new Set(before.map((p) => p.metadata!.name));
+  expect(after.filter((p) => old.has(p.metadata!.name))).toEqual([]);
+});
+
+claim('delete-controller-cascades', 'deleting the Deployment deletes its ReplicaSet and pods', async ({ ns, kubectl, api, cluster }) => {
+  await kubectl(['create', 'deployment', 'cascade', '--replicas=2', `--image=${cluster.images.hello}`]);
+  await waitForReadyPods(api, ns, 'app=cascade', 2);
+  const deleted = await kubectl(['delete', 'deployment', 'cascade']);
+  expect(deleted.stdout.trim()).toMatch(new RegExp(`^deployment.apps "cascade" deleted( from ${ns} namespace)?$`));
+  await waitUntil('the ReplicaSet and pods of deployment cascade to be gone', 90_000, async () => {
+    const rs = await api.apps.listNamespacedReplicaSet({ namespace: ns });
+    const pods = await api.core.listNamespacedPod({ namespace: ns });
+    return rs.items.length === 0 && pods.items.length === 0;
+  });
+  const all = await kubectl(['get', 'all']);
+  expect(`${all.stdout}${all.stderr}`.trim()).toBe(`No resources found in ${ns} namespace.`);
+});
