@@ -30,6 +30,6 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Show console output (the diagnostics) only for tests that failed.
     silent: 'passed-only',
-    reporters: ['default'],
+    reporters: ['default', './helpers/claims-reporter.ts'],
   },
 });

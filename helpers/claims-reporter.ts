@@ -1,0 +1,35 @@
+// vitest reporter: after the run, map every test back to its claim id (the title's prefix)
+// and write the claims report for every Kubernetes version (one vitest project each).
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Reporter, TestModule } from 'vitest/node';
+import { buildReport, type ClaimResult, summaryLine, writeReports } from './report.js';
+import { projectRoot } from './settings.js';
+
+export default class ClaimsReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    const results: Record<string, Record<string, ClaimResult>> = {};
+    for (const mod of testModules) {
+      const version = mod.project.name.replace(/^k8s-/, '');
+      const byId = (results[version] ??= {});
+      for (const test of mod.children.allTests()) {
+        const id = test.name.split(':')[0]!;
+        const r = test.result();
+        const state = r.state === 'pending' ? 'skipped' : r.state;
+        byId[id] = {
+          state,
+          title: test.name,
+          durationMs: Math.round(test.diagnostic()?.duration ?? 0),
+          reason: r.state === 'skipped' ? r.note : r.state === 'failed' ? r.errors?.[0]?.message?.split('\n')[0] : undefined,
+        };
+      }
+    }
+    if (Object.keys(results).length === 0) return;
+    const dir = join(projectRoot, 'reports');
+    const report = buildReport(results);
+    const md = writeReports(report, dir);
+    for (const v of report.versions) process.stdout.write(`[kube-claims] ${summaryLine(report, v)}\n`);
+    process.stdout.write(`[kube-claims] report: ${join(dir, 'claims.md')}\n`);
+    if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, md);
+  }
+}

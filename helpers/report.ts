@@ -1,0 +1,113 @@
+// The claims report: one row per catalogued claim, one column per Kubernetes version.
+// Written by the vitest reporter after each run, and merged across CI jobs.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import junitReportBuilder, { type Builder } from 'junit-report-builder';
+import { catalogue } from './claims.js';
+
+export type Outcome = 'passed' | 'failed' | 'skipped' | 'not covered';
+
+export interface ClaimResult {
+  state: Outcome;
+  durationMs?: number;
+  /** Why it was skipped, or the first line of the failure. */
+  reason?: string;
+  title?: string;
+}
+
+export interface ClaimsReport {
+  generatedAt: string;
+  versions: string[];
+  claims: { id: string; section: string; claim: string; results: Record<string, ClaimResult> }[];
+}
+
+/** Build the report from results keyed by version, then claim id. Unknown ids are an error. */
+export function buildReport(results: Record<string, Record<string, ClaimResult>>): ClaimsReport {
+  const versions = Object.keys(results).sort(compareVersions);
+  for (const [version, byId] of Object.entries(results)) {
+    for (const id of Object.keys(byId)) {
+      if (!catalogue.claims.some((c) => c.id === id)) throw new Error(`result for unknown claim id "${id}" on ${version}`);
+    }
+  }
+  return {
+    generatedAt: new Date().toISOString(),
+    versions,
+    claims: catalogue.claims.map((c) => ({
+      id: c.id,
+      section: c.section,
+      claim: c.claim,
+      results: Object.fromEntries(versions.map((v) => [v, results[v]?.[c.id] ?? { state: 'not covered' as const }])),
+    })),
+  };
+}
+
+/** Several reports (one per CI job) as one. */
+export function mergeReports(reports: ClaimsReport[]): ClaimsReport {
+  const results: Record<string, Record<string, ClaimResult>> = {};
+  for (const r of reports) {
+    for (const v of r.versions) {
+      results[v] = Object.fromEntries(
+        r.claims.filter((c) => c.results[v]?.state !== 'not covered').map((c) => [c.id, c.results[v]!]));
+    }
+  }
+  return buildReport(results);
+}
+
+export function summaryLine(report: ClaimsReport, version: string): string {
+  const count = (s: Outcome) => report.claims.filter((c) => c.results[version]?.state === s).length;
+  return `Kubernetes ${version}: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped, ${count('not covered')} not covered (of ${report.claims.length} claims)`;
+}
+
+const cell = (r: ClaimResult | undefined) => {
+  if (!r) return '';
+  const secs = r.durationMs !== undefined ? ` (${(r.durationMs / 1000).toFixed(1)} s)` : '';
+  const mark = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', 'not covered': '⚪ not covered' }[r.state];
+  const why = r.reason && r.state !== 'passed' ? `: ${r.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')}` : '';
+  return `${mark}${secs}${why}`;
+};
+
+export function renderMarkdown(report: ClaimsReport): string {
+  const lines = [
+    `# Chapter ${catalogue.chapter} claims: ${catalogue.title}`,
+    '',
+    ...report.versions.map((v) => `- ${summaryLine(report, v)}`),
+    '',
+    `| id | section | claim | ${report.versions.map((v) => `Kubernetes ${v}`).join(' | ')} |`,
+    `|---|---|---|${report.versions.map(() => '---').join('|')}|`,
+    ...report.claims.map((c) =>
+      `| ${c.id} | ${c.section} | ${c.claim.replace(/\|/g, '\\|')} | ${report.versions.map((v) => cell(c.results[v])).join(' | ')} |`),
+    '',
+    `Generated ${report.generatedAt}.`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function junitFor(report: ClaimsReport, version: string): string {
+  // The package's types describe its CommonJS default export one level too deep.
+  const junit = (junitReportBuilder as unknown as Builder).newBuilder();
+  const suite = junit.testSuite().name(`kube-claims Kubernetes ${version}`);
+  for (const c of report.claims) {
+    const r = c.results[version]!;
+    const t = suite.testCase().className(`ch02.section-${c.section}`).name(`${c.id}: ${c.claim}`).time((r.durationMs ?? 0) / 1000);
+    if (r.state === 'failed') t.failure(r.reason ?? 'failed');
+    if (r.state === 'skipped' || r.state === 'not covered') t.skipped();
+  }
+  return junit.build();
+}
+
+/** Write claims.json, claims.md and junit-<version>.xml into `dir`; returns the Markdown. */
+export function writeReports(report: ClaimsReport, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'claims.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const md = renderMarkdown(report);
+  writeFileSync(join(dir, 'claims.md'), md);
+  for (const v of report.versions) writeFileSync(join(dir, `junit-${v}.xml`), junitFor(report, v));
+  return md;
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pb[i] ?? 0) - (pa[i] ?? 0);
+  return 0;
+}
