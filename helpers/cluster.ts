@@ -54,11 +54,11 @@ async function dockerCgroupVersion(): Promise<string> {
   return stdout.trim();
 }
 
-async function assertImagePresent(image: string): Promise<void> {
+async function assertImagePresent(image: string, version: string): Promise<void> {
   const { exitCode } = await execa('docker', ['image', 'inspect', image], { reject: false });
   if (exitCode !== 0) {
     throw new SettingError(
-      `offline mode needs the image ${image}, which is not present; build it with: bash scripts/build-images.sh`,
+      `offline mode needs the image ${image}, which is not present; build it with: bash scripts/build-images.sh ${version}`,
     );
   }
 }
@@ -78,7 +78,7 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     .withCommand(command)
     .withLabels({ [RUN_LABEL]: opts.runId });
   if (opts.mode === 'offline') {
-    await assertImagePresent(image);
+    await assertImagePresent(image, opts.version.kubernetes);
     // Like k3s's air-gap install: tarballs in agent/images are imported when the node starts.
     const tarballs = fixtureTarballs();
     for (const t of tarballs) {

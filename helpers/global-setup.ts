@@ -15,6 +15,19 @@ function say(line: string) {
 }
 
 export default async function setup(project: TestProject) {
+  try {
+    return await startForProject(project);
+  } catch (err) {
+    if (err instanceof SettingError) {
+      // Something for the user to fix: one clear line and exit code 2, no stack trace.
+      say(`error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+async function startForProject(project: TestProject) {
   const settings = readSettings();
   const version = resolveVersion(project.name.replace(/^k8s-/, ''));
   if (settings.mode === 'offline' && process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
