@@ -1,5 +1,6 @@
 // vitest globalSetup, once per project (one project per Kubernetes version): start the
 // cluster, hand its kubeconfig to every test file, stop it at the end, also on Ctrl-C.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +54,25 @@ async function startForProject(project: TestProject) {
       await c.stop();
     }
   };
+  // On Ctrl-C vitest may exit before async teardown finishes: stop the node synchronously,
+  // gracefully first so it removes its pods and cgroups, then remove it with its volumes.
+  const stopNow = () => {
+    const c = cluster;
+    cluster = undefined;
+    rmSync(tmp, { recursive: true, force: true });
+    if (!c) return;
+    say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
+    spawnSync('docker', ['stop', '-t', '30', c.containerId], { stdio: 'ignore' });
+    spawnSync('docker', ['rm', '-f', '-v', c.containerId], { stdio: 'ignore' });
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     say(`${signal}: stopping the cluster before exit`);
-    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    stopNow();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.once('exit', stopNow);
 
   try {
     cluster = await startCluster({ version, mode: settings.mode, image: settings.nodeImage, runId, log: say });
@@ -92,6 +106,7 @@ async function startForProject(project: TestProject) {
   return async () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('exit', stopNow);
     await stop();
   };
 }
