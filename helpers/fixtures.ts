@@ -118,13 +118,18 @@ export function claim(
     test(title, ({ skip }) => skip(reason));
     return;
   }
-  test.concurrent(title, async ({ cluster, api, ns, kubectl, node, forward, manifests }) => {
-    try {
-      await fn({ cluster, api, ns, kubectl, node, forward, manifests, claim: entry });
-    } catch (err) {
-      const diag = await namespaceDiagnostics(kubectl, ns).catch((e) => `diagnostics failed: ${e}`);
-      console.error(`\n===== ${id} failed in namespace ${ns}; what the cluster shows =====\n${diag}`);
-      throw err;
-    }
-  }, timeoutMs);
+  // KUBE_CLAIMS_REPEAT=N checks every claim N times on the same cluster (a soak run).
+  const repeat = Number.parseInt(process.env.KUBE_CLAIMS_REPEAT ?? '1', 10) || 1;
+  for (let round = 1; round <= repeat; round++) {
+    const name = repeat > 1 ? `${title} (round ${round}/${repeat})` : title;
+    test.concurrent(name, async ({ cluster, api, ns, kubectl, node, forward, manifests }) => {
+      try {
+        await fn({ cluster, api, ns, kubectl, node, forward, manifests, claim: entry });
+      } catch (err) {
+        const diag = await namespaceDiagnostics(kubectl, ns).catch((e) => `diagnostics failed: ${e}`);
+        console.error(`\n===== ${id} failed in namespace ${ns}; what the cluster shows =====\n${diag}`);
+        throw err;
+      }
+    }, timeoutMs);
+  }
 }
