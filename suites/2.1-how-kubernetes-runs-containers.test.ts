@@ -146,8 +146,18 @@ claim('pod-port-shared', 'two containers of one Pod cannot both bind the same po
   expect(winner.restartCount).toBe(0);
   expect(winner.state?.running, `container ${winner.name} keeps running`).toBeTruthy();
   expect(loser.lastState?.terminated?.exitCode, `container ${loser.name} exit code`).not.toBe(0);
-  const logs = await kubectl(['logs', 'port-clash', '-c', loser.name, '--previous']);
-  expect(logs.stdout + logs.stderr).toMatch(/address (already )?in use/i);
+  // The loser's log says why. Between restarts the kubelet may replace the container whose
+  // log `--previous` names, so read the current and the previous one until either says it.
+  let said = '';
+  await waitUntil(`container ${loser.name} to log "address in use"`, 30_000, async () => {
+    for (const previous of [true, false]) {
+      const logs = await kubectl(['logs', 'port-clash', '-c', loser.name, ...(previous ? ['--previous'] : [])], { reject: false });
+      said = `${logs.stdout}${logs.stderr}`;
+      if (/address (already )?in use/i.test(said)) return true;
+    }
+    return false;
+  }, () => said);
+  expect(said).toMatch(/address (already )?in use/i);
 });
 
 claim('pod-phases', 'a Pod is Pending before Running, and Ready turns True only after False', async ({ ns, kubectl, api, cluster }) => {
