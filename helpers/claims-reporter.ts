@@ -22,7 +22,9 @@ export default class ClaimsReporter implements Reporter {
           state,
           title: test.name,
           durationMs: Math.round(test.diagnostic()?.duration ?? 0),
-          reason: r.state === 'skipped' ? r.note : r.state === 'failed' ? r.errors?.[0]?.message?.split('\n')[0] : undefined,
+          reason: r.state === 'skipped' ? r.note
+            : r.state === 'failed' ? r.errors?.[0]?.message?.split('\n')[0]
+            : test.annotations().filter((a) => a.type === 'kube-claims').map((a) => a.message).join('; ') || undefined,
         };
       }
     }

@@ -15,6 +15,8 @@ export interface CatalogueClaim {
   conditions?: { type: string; kubernetes?: string }[];
   /** describe-fields: the fields `kubectl describe pod` must show. */
   fields?: string[];
+  /** container-replaced: RESTARTS after the container is removed, by Kubernetes version. */
+  restartsAfterRemoval?: { kubernetes: string; restarts: number; why?: string }[];
 }
 
 export interface Catalogue {
@@ -41,4 +43,11 @@ export function notApplicable(c: { kubernetes?: string; needs?: string }, versio
   }
   if (c.needs && !features.includes(c.needs)) return `needs a cluster with ${c.needs}; this run's cluster has one node`;
   return undefined;
+}
+
+/** The entry of a versioned expectation list that applies to `version`. */
+export function forVersion<T extends { kubernetes: string }>(rows: T[] | undefined, version: string, what: string): T {
+  const row = rows?.find((r) => semver.satisfies(version, r.kubernetes));
+  if (!row) throw new Error(`the catalogue states no expectation of ${what} for Kubernetes ${version}`);
+  return row;
 }

@@ -108,7 +108,7 @@ export const test = base.extend<Fixtures>({
 export function claim(
   id: string,
   sentence: string,
-  fn: (ctx: Fixtures & { claim: CatalogueClaim }) => Promise<void>,
+  fn: (ctx: Fixtures & { claim: CatalogueClaim; note: (text: string) => Promise<void> }) => Promise<void>,
   timeoutMs = 180_000,
 ) {
   const entry = catalogueClaim(id);
@@ -122,9 +122,11 @@ export function claim(
   const repeat = Number.parseInt(process.env.KUBE_CLAIMS_REPEAT ?? '1', 10) || 1;
   for (let round = 1; round <= repeat; round++) {
     const name = repeat > 1 ? `${title} (round ${round}/${repeat})` : title;
-    test.concurrent(name, async ({ cluster, api, ns, kubectl, node, forward, manifests }) => {
+    test.concurrent(name, async ({ cluster, api, ns, kubectl, node, forward, manifests, annotate }) => {
+      // A note on how the claim behaves on this version; it appears in the claims report.
+      const note = async (text: string) => void (await annotate(text, 'kube-claims'));
       try {
-        await fn({ cluster, api, ns, kubectl, node, forward, manifests, claim: entry });
+        await fn({ cluster, api, ns, kubectl, node, forward, manifests, note, claim: entry });
       } catch (err) {
         const diag = await namespaceDiagnostics(kubectl, ns).catch((e) => `diagnostics failed: ${e}`);
         console.error(`\n===== ${id} failed in namespace ${ns}; what the cluster shows =====\n${diag}`);

@@ -10,7 +10,7 @@ export type Outcome = 'passed' | 'failed' | 'skipped' | 'not covered';
 export interface ClaimResult {
   state: Outcome;
   durationMs?: number;
-  /** Why it was skipped, or the first line of the failure. */
+  /** Why it was skipped, the first line of the failure, or how a passed claim behaves on this version. */
   reason?: string;
   title?: string;
 }
@@ -62,7 +62,7 @@ const cell = (r: ClaimResult | undefined) => {
   if (!r) return '';
   const secs = r.durationMs !== undefined ? ` (${(r.durationMs / 1000).toFixed(1)} s)` : '';
   const mark = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', 'not covered': '⚪ not covered' }[r.state];
-  const why = r.reason && r.state !== 'passed' ? `: ${r.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')}` : '';
+  const why = r.reason ? `: ${r.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')}` : '';
   return `${mark}${secs}${why}`;
 };
 

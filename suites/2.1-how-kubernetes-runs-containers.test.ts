@@ -7,6 +7,7 @@ import { describeField, describeSection } from '../helpers/describe.js';
 import { type Api, claim } from '../helpers/fixtures.js';
 import { condition, waitForPod, waitForPodReady } from '../helpers/pods.js';
 import { waitUntil } from '../helpers/wait.js';
+import { forVersion } from '../helpers/claims.js';
 
 claim('pod-wraps-containers', 'kubectl run creates a Pod, and no Deployment or ReplicaSet', async ({ ns, kubectl, api, cluster }) => {
   const run = await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`]);
@@ -323,7 +324,8 @@ claim('runtime-runs-containers', "the node's container runtime (containerd), not
   expect(listed.containers[0]!.labels['io.kubernetes.pod.uid']).toBe(pod.metadata!.uid);
 });
 
-claim('container-replaced', 'a container removed behind Kubernetes\' back is replaced in the same Pod', async ({ ns, kubectl, api, cluster, node }) => {
+claim('container-replaced', 'a container removed behind Kubernetes\' back is replaced in the same Pod', async ({ ns, kubectl, api, cluster, node, claim: entry, note }) => {
+  const expected = forVersion(entry.restartsAfterRemoval, cluster.version, 'RESTARTS after removal');
   await kubectl(['run', 'replaced', `--image=${cluster.images.hello}`]);
   const before = await waitForPodReady(api, ns, 'replaced');
   const oldId = before.status!.containerStatuses![0]!.containerID!;
@@ -337,8 +339,9 @@ claim('container-replaced', 'a container removed behind Kubernetes\' back is rep
     return !!s && s.containerID !== oldId && !!s.containerID && s.ready;
   });
   expect(after.metadata!.uid).toBe(before.metadata!.uid);
-  expect(after.status!.containerStatuses![0]!.restartCount).toBe(before.status!.containerStatuses![0]!.restartCount + 1);
-  expect((await kubectl(['get', 'pod', 'replaced', '--no-headers'])).stdout).toMatch(/^replaced\s+1\/1\s+Running\s+1\s/);
+  expect(after.status!.containerStatuses![0]!.restartCount).toBe(before.status!.containerStatuses![0]!.restartCount + expected.restarts);
+  expect((await kubectl(['get', 'pod', 'replaced', '--no-headers'])).stdout).toMatch(new RegExp(`^replaced\\s+1/1\\s+Running\\s+${expected.restarts}\\s`));
+  if (expected.why) await note(`RESTARTS stays ${expected.restarts} on ${cluster.version}: ${expected.why}`);
 });
 
 claim('jsonpath-output', 'kubectl prints any field with JSONPath or custom columns, equal to the API object', async ({ ns, kubectl, api, cluster }) => {
