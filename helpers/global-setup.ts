@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
-import { removeLeftovers, RUN_LABEL, startCluster, type StartedCluster } from './cluster.js';
+import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
 import { chooseKubectl } from './kubectl.js';
 import { readSettings, resolveVersion, SettingError } from './settings.js';
 import type { ClusterInfo } from './context.js';
@@ -111,4 +111,3 @@ async function startForProject(project: TestProject) {
   };
 }
 
-export { RUN_LABEL };

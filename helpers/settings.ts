@@ -45,6 +45,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     .split(',')
     .filter((v) => v.trim() !== '')
     .map(resolveVersion);
+  if (env.KUBE_CLAIMS_NODE_IMAGE && versions.length > 1) {
+    throw new SettingError('KUBE_CLAIMS_NODE_IMAGE names one image, so KUBE_CLAIMS_K8S_VERSION must name one version');
+  }
   return {
     versions,
     mode,
