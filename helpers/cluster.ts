@@ -1,6 +1,7 @@
 // Cluster lifecycle: one throwaway single-node cluster in a container, started with
 // @testcontainers/k3s from either the official rancher/k3s image (online) or the node image
 // this project builds from source (offline, scripts/build-node-image.sh).
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
@@ -39,9 +40,13 @@ export class StartedCluster {
     return this.container.getId();
   }
 
-  /** Stop gracefully (the node removes its pods and cgroups), then remove container and volumes. */
-  async stop(): Promise<void> {
-    await this.container.stop({ timeout: 30_000, removeVolumes: true });
+  /**
+   * Stop gracefully (the node removes its pods and cgroups), then remove the container and its
+   * volumes. Synchronous on purpose: on Ctrl-C vitest may exit before async teardown finishes.
+   */
+  stop(): void {
+    spawnSync('docker', ['stop', '-t', '30', this.containerId], { stdio: 'ignore' });
+    spawnSync('docker', ['rm', '-f', '-v', this.containerId], { stdio: 'ignore' });
   }
 }
 

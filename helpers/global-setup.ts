@@ -1,6 +1,5 @@
 // vitest globalSetup, once per project (one project per Kubernetes version): start the
 // cluster, hand its kubeconfig to every test file, stop it at the end, also on Ctrl-C.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,34 +44,22 @@ async function startForProject(project: TestProject) {
   say(`Kubernetes ${version.kubernetes}, images: ${settings.mode} (KUBE_CLAIMS_IMAGES)`);
   let cluster: StartedCluster | undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'kube-claims-'));
-  const stop = async () => {
-    const c = cluster;
-    cluster = undefined;
-    rmSync(tmp, { recursive: true, force: true });
-    if (c) {
-      say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
-      await c.stop();
-    }
-  };
-  // On Ctrl-C vitest may exit before async teardown finishes: stop the node synchronously,
-  // gracefully first so it removes its pods and cgroups, then remove it with its volumes.
-  const stopNow = () => {
+  const stopCluster = () => {
     const c = cluster;
     cluster = undefined;
     rmSync(tmp, { recursive: true, force: true });
     if (!c) return;
     say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
-    spawnSync('docker', ['stop', '-t', '30', c.containerId], { stdio: 'ignore' });
-    spawnSync('docker', ['rm', '-f', '-v', c.containerId], { stdio: 'ignore' });
+    c.stop();
   };
   const onSignal = (signal: NodeJS.Signals) => {
     say(`${signal}: stopping the cluster before exit`);
-    stopNow();
+    stopCluster();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.once('exit', stopNow);
+  process.once('exit', stopCluster);
 
   try {
     cluster = await startCluster({ version, mode: settings.mode, image: settings.nodeImage, runId, log: say });
@@ -99,15 +86,15 @@ async function startForProject(project: TestProject) {
     };
     project.provide('cluster', info);
   } catch (err) {
-    await stop();
+    stopCluster();
     throw err;
   }
 
   return async () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    process.off('exit', stopNow);
-    await stop();
+    process.off('exit', stopCluster);
+    stopCluster();
   };
 }
 
