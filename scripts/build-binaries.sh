@@ -94,8 +94,7 @@ build_runc() {
   # cgo for runc's nsenter and for seccomp (containerd gives every pod sandbox a seccomp
   # profile), linked against Debian's libseccomp, which the node's rootfs has too.
   if ! pkg-config --exists libseccomp 2>/dev/null; then
-    command -v apt-get >/dev/null || { echo "runc needs libseccomp's headers (Debian: libseccomp-dev)"; return 1; }
-    DEBIAN_FRONTEND=noninteractive apt-get install -y libseccomp-dev pkg-config
+    kc_apt_install libseccomp-dev pkg-config
   fi
   go_install "$out_runc" 1 "seccomp" "github.com/opencontainers/runc@$RUNC"
   finish "$out_runc"

@@ -15,8 +15,7 @@ mkdir -p "$OUT"
 busybox_bin() {
   local bb; bb=$(command -v busybox || true)
   if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then
-    command -v apt-get >/dev/null || kc_die "a static busybox is needed (Debian package busybox-static)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y busybox-static >/dev/null
+    kc_apt_install busybox-static
     bb=$(command -v busybox)
   fi
   echo "$bb"

@@ -27,7 +27,7 @@ bash "$KC_ROOT/scripts/build-binaries.sh" "$VERSION"
 BIN=$KC_CACHE/bin
 
 build_rootfs() {
-  command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y debootstrap
+  command -v debootstrap >/dev/null || kc_apt_install debootstrap
   local dir; dir=$(mktemp -d)
   trap 'rm -rf "$dir"' RETURN
   debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dir/root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}"

@@ -44,7 +44,7 @@ file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
 
 ensure_probe_image() {
   docker image inspect "$PROBE_IMAGE" >/dev/null 2>&1 && return
-  command -v busybox >/dev/null && file_is_static "$(command -v busybox)" || as_root apt-get install -y busybox-static >/dev/null
+  command -v busybox >/dev/null && file_is_static "$(command -v busybox)" || kc_apt_install busybox-static
   local dir; dir=$(mktemp -d)
   mkdir -p "$dir/bin"; cp "$(command -v busybox)" "$dir/bin/busybox"; ln -s busybox "$dir/bin/sh"; ln -s busybox "$dir/bin/true"
   tar -C "$dir" -c . | docker import --change 'CMD ["/bin/sh"]' - "$PROBE_IMAGE" >/dev/null
@@ -61,7 +61,8 @@ privileged_works() {
 # 1. An engine binary.
 if ! command -v dockerd >/dev/null 2>&1; then
   command -v apt-get >/dev/null || kc_die "no Docker engine (dockerd) and no apt-get to install one; install Docker and start it"
-  kc_stage "install docker.io" as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io
+  kc_say "installing Debian's docker.io"
+  kc_apt_install docker.io
 fi
 
 # 2. A running engine.

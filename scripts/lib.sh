@@ -54,3 +54,16 @@ kc_default_version() {
 kc_need_docker() {
   docker info >/dev/null 2>&1 || kc_die "the Docker engine is not reachable (docker info failed); run: bash scripts/docker-engine.sh"
 }
+
+# kc_apt_install PACKAGE...: install Debian packages (as root, or with sudo); refresh the
+# package lists once if the first attempt fails (a new machine may have none).
+kc_apt_install() {
+  command -v apt-get >/dev/null || kc_die "needs the Debian package(s) $*; install them, or their equivalent"
+  local sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+  local env=(env DEBIAN_FRONTEND=noninteractive)
+  "${sudo[@]}" "${env[@]}" apt-get install -y "$@" >>"$KC_LOG_DIR/apt.log" 2>&1 && return 0
+  kc_say "apt-get install $* failed; refreshing package lists and trying again"
+  "${sudo[@]}" "${env[@]}" apt-get update >>"$KC_LOG_DIR/apt.log" 2>&1 &&
+    "${sudo[@]}" "${env[@]}" apt-get install -y "$@" >>"$KC_LOG_DIR/apt.log" 2>&1 ||
+    kc_die "could not install $* (log: $KC_LOG_DIR/apt.log)"
+}
