@@ -32,20 +32,23 @@ export interface Fixtures {
   manifests: ManifestFiles;
 }
 
-let apiCache: Api | undefined;
+// One set of clients per cluster (per Kubernetes version), shared by a file's tests.
+const apiByCluster = new Map<string, Api>();
 function apiFor(cluster: ClusterInfo): Api {
-  if (!apiCache) {
+  let api = apiByCluster.get(cluster.containerId);
+  if (!api) {
     const config = new k8s.KubeConfig();
     config.loadFromString(cluster.kubeconfig);
-    apiCache = {
+    api = {
       config,
       core: config.makeApiClient(k8s.CoreV1Api),
       apps: config.makeApiClient(k8s.AppsV1Api),
       discovery: config.makeApiClient(k8s.DiscoveryV1Api),
       objects: k8s.KubernetesObjectApi.makeApiClient(config),
     };
+    apiByCluster.set(cluster.containerId, api);
   }
-  return apiCache;
+  return api;
 }
 
 const NAMESPACE_DELETE_TIMEOUT_MS = 90_000;
