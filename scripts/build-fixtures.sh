@@ -12,15 +12,6 @@ TAG=ch02
 OUT=$KC_CACHE/images
 mkdir -p "$OUT"
 
-busybox_bin() {
-  local bb; bb=$(command -v busybox || true)
-  if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then
-    kc_apt_install busybox-static
-    bb=$(command -v busybox)
-  fi
-  echo "$bb"
-}
-
 build_fixture() {
   local name=$1 image=kube-claims/$1:$TAG
   local ctx; ctx=$(mktemp -d)
@@ -30,7 +21,7 @@ build_fixture() {
   # The page lives where the book's nginx image keeps it, so `kubectl cp` paths are the same.
   local www=$root/usr/share/nginx/html
   mkdir -p "$root/bin" "$www" "$root/tmp" "$root/etc"
-  cp "$(busybox_bin)" "$root/bin/busybox"
+  cp "$(kc_static_busybox)" "$root/bin/busybox"
   for applet in sh httpd wget hostname tar cat ls uname echo printf sleep ps kill mkdir rm touch; do
     ln -s busybox "$root/bin/$applet"
   done

@@ -40,13 +40,10 @@ stop_dockerd() {
   done
 }
 
-file_is_static() { ! ldd "$1" >/dev/null 2>&1; }
-
 ensure_probe_image() {
   docker image inspect "$PROBE_IMAGE" >/dev/null 2>&1 && return
-  command -v busybox >/dev/null && file_is_static "$(command -v busybox)" || kc_apt_install busybox-static
   local dir; dir=$(mktemp -d)
-  mkdir -p "$dir/bin"; cp "$(command -v busybox)" "$dir/bin/busybox"; ln -s busybox "$dir/bin/sh"; ln -s busybox "$dir/bin/true"
+  mkdir -p "$dir/bin"; cp "$(kc_static_busybox)" "$dir/bin/busybox"; ln -s busybox "$dir/bin/sh"; ln -s busybox "$dir/bin/true"
   tar -C "$dir" -c . | docker import --change 'CMD ["/bin/sh"]' - "$PROBE_IMAGE" >/dev/null
   rm -rf "$dir"
 }

@@ -67,3 +67,14 @@ kc_apt_install() {
     "${sudo[@]}" "${env[@]}" apt-get install -y "$@" >>"$KC_LOG_DIR/apt.log" 2>&1 ||
     kc_die "could not install $* (log: $KC_LOG_DIR/apt.log)"
 }
+
+# kc_static_busybox: the path of a statically linked busybox (Debian: busybox-static), which
+# the probe and fixture images are made of, installing it if needed.
+kc_static_busybox() {
+  local bb; bb=$(command -v busybox || true)
+  if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then
+    kc_apt_install busybox-static
+    bb=$(command -v busybox)
+  fi
+  echo "$bb"
+}
