@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 import { buildReport, type ClaimResult, summaryLine, writeReports } from './report.js';
 import { projectRoot } from './settings.js';
+import { DIFFERS, NOTE } from './claims.js';
 
 export default class ClaimsReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -15,7 +16,11 @@ export default class ClaimsReporter implements Reporter {
       for (const test of mod.children.allTests()) {
         const id = test.name.split(':')[0]!;
         const r = test.result();
-        const state = r.state === 'pending' ? 'skipped' : r.state;
+        const annotations = test.annotations();
+        const differs = annotations.filter((a) => a.type === DIFFERS).map((a) => a.message);
+        const state = r.state === 'pending' ? 'skipped'
+          : r.state === 'passed' && differs.length > 0 ? 'differs'
+          : r.state;
         // Repeated rounds (KUBE_CLAIMS_REPEAT): a failure in any round is the claim's result.
         if (byId[id]?.state === 'failed') continue;
         byId[id] = {
@@ -24,7 +29,7 @@ export default class ClaimsReporter implements Reporter {
           durationMs: Math.round(test.diagnostic()?.duration ?? 0),
           reason: r.state === 'skipped' ? r.note
             : r.state === 'failed' ? r.errors?.[0]?.message?.split('\n')[0]
-            : test.annotations().filter((a) => a.type === 'kube-claims').map((a) => a.message).join('; ') || undefined,
+            : [...differs, ...annotations.filter((a) => a.type === NOTE).map((a) => a.message)].join('; ') || undefined,
         };
       }
     }

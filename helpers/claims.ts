@@ -3,10 +3,23 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import semver from 'semver';
 
+/** Annotation types a claim's test writes and the claims reporter reads. */
+export const NOTE = 'kube-claims';
+export const DIFFERS = 'kube-claims:differs';
+
+/** Versions on which the cluster does not behave as the book says, and why. */
+export interface Difference {
+  kubernetes: string;
+  why: string;
+}
+
 export interface CatalogueClaim {
   id: string;
   section: string;
+  /** What the book (or the reader's notes) says. */
   claim: string;
+  /** The behaviour the test checks, as a sentence: the test's title after the id. */
+  title: string;
   observe: string;
   /** Semver range of Kubernetes versions the claim applies to (absent: all). */
   kubernetes?: string;
@@ -16,7 +29,8 @@ export interface CatalogueClaim {
   /** describe-fields: the fields `kubectl describe pod` must show. */
   fields?: string[];
   /** container-replaced: RESTARTS after the container is removed, by Kubernetes version. */
-  restartsAfterRemoval?: { kubernetes: string; restarts: number; why?: string }[];
+  restartsAfterRemoval?: { kubernetes: string; restarts: number }[];
+  differs?: Difference[];
 }
 
 export interface Catalogue {
@@ -25,7 +39,25 @@ export interface Catalogue {
   claims: CatalogueClaim[];
 }
 
-export const catalogue: Catalogue = parse(readFileSync(new URL('../claims/ch02.yaml', import.meta.url), 'utf8'));
+export const catalogue: Catalogue = checkCatalogue(parse(readFileSync(new URL('../claims/ch02.yaml', import.meta.url), 'utf8')));
+
+/** Every entry has its text fields and a unique id; a mistake names the entry. */
+function checkCatalogue(c: Catalogue): Catalogue {
+  const seen = new Set<string>();
+  for (const [i, entry] of (c?.claims ?? []).entries()) {
+    for (const field of ['id', 'section', 'claim', 'title', 'observe'] as const) {
+      if (typeof entry[field] !== 'string' || entry[field] === '') {
+        throw new Error(`claims/ch02.yaml: claim #${i + 1} (${entry.id ?? 'no id'}) has no "${field}"`);
+      }
+    }
+    if (seen.has(entry.id)) throw new Error(`claims/ch02.yaml: claim id "${entry.id}" appears twice`);
+    seen.add(entry.id);
+    for (const d of entry.differs ?? []) {
+      if (!semver.validRange(d.kubernetes) || !d.why) throw new Error(`claims/ch02.yaml: ${entry.id}: each "differs" row needs a version range and a why`);
+    }
+  }
+  return c;
+}
 
 /** The catalogue entry for `id`; an id that is not in the catalogue is an error. */
 export function catalogueClaim(id: string): CatalogueClaim {
@@ -34,6 +66,11 @@ export function catalogueClaim(id: string): CatalogueClaim {
     throw new Error(`claim id "${id}" is not in claims/ch02.yaml; known ids: ${catalogue.claims.map((c) => c.id).join(', ')}`);
   }
   return found;
+}
+
+/** The catalogue's stated difference from the book on `version`, if any. */
+export function differenceOn(c: CatalogueClaim, version: string): Difference | undefined {
+  return c.differs?.find((d) => semver.satisfies(version, d.kubernetes));
 }
 
 /** Why a claim does not apply to this cluster, or undefined when it does. */

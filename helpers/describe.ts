@@ -19,3 +19,16 @@ export function describeSection(text: string, section: string): string[] {
   }
   return [first, ...rest].filter((l) => l.trim() !== '');
 }
+
+/** The lines under `Field:` at the given indentation, up to the next line indented as little. */
+export function describeBlock(text: string, field: string, indent: number): string[] {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`${' '.repeat(indent)}${field}:`));
+  if (start < 0) return [];
+  const rest: string[] = [];
+  for (const l of lines.slice(start + 1)) {
+    if (l.trim() !== '' && l.length - l.trimStart().length <= indent) break;
+    rest.push(l.trim());
+  }
+  return rest.filter((l) => l !== '');
+}

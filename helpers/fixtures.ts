@@ -4,7 +4,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { inject, test as base } from 'vitest';
 import type { ClusterInfo } from './context.js';
-import { catalogueClaim, notApplicable, type CatalogueClaim } from './claims.js';
+import { catalogueClaim, differenceOn, DIFFERS, NOTE, notApplicable, type CatalogueClaim } from './claims.js';
 import { namespaceDiagnostics } from './diagnostics.js';
 import { bindKubectl, type Kubectl } from './kubectl.js';
 import { ManifestFiles } from './manifests.js';
@@ -30,6 +30,8 @@ export interface Fixtures {
   forward: (target: string, remotePort: number, localPort?: number) => Promise<Forward>;
   /** The repo's manifests with this run's images, as files and URLs; removed after the test. */
   manifests: ManifestFiles;
+  /** Make another namespace for this test (beside `ns`); deleted after the test. */
+  otherNamespace: () => Promise<string>;
 }
 
 // One set of clients per cluster (per Kubernetes version), shared by a file's tests.
@@ -53,32 +55,51 @@ function apiFor(cluster: ClusterInfo): Api {
 
 const NAMESPACE_DELETE_TIMEOUT_MS = 90_000;
 
+/** A fresh namespace named after the test, once its default ServiceAccount exists. */
+async function createTestNamespace(api: Api, prefix: string): Promise<string> {
+  const slug = prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40);
+  const created = await api.core.createNamespace({
+    body: { metadata: { generateName: `${slug}-`, labels: { 'kube-claims/test': 'true' } } },
+  });
+  const name = created.metadata!.name!;
+  await waitUntil(`ServiceAccount default in namespace ${name}`, 60_000, async () => {
+    await api.core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+    return true;
+  });
+  return name;
+}
+
+async function deleteTestNamespace(api: Api, name: string): Promise<void> {
+  // Test pods need no graceful end; without this each namespace waits out their grace periods.
+  await api.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 });
+  await api.core.deleteNamespace({ name });
+  await waitUntil(`namespace ${name} to be deleted`, NAMESPACE_DELETE_TIMEOUT_MS, async () => {
+    try {
+      await api.core.readNamespace({ name });
+      return false;
+    } catch (err: any) {
+      if (err?.code === 404) return true;
+      throw err;
+    }
+  });
+}
+
 export const test = base.extend<Fixtures>({
   cluster: async ({}, use) => use(inject('cluster')),
   api: async ({ cluster }, use) => use(apiFor(cluster)),
   ns: async ({ api, task }, use) => {
-    const slug = task.name.split(':')[0]!.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40);
-    const created = await api.core.createNamespace({
-      body: { metadata: { generateName: `${slug}-`, labels: { 'kube-claims/test': 'true' } } },
-    });
-    const name = created.metadata!.name!;
-    await waitUntil(`ServiceAccount default in namespace ${name}`, 60_000, async () => {
-      await api.core.readNamespacedServiceAccount({ name: 'default', namespace: name });
-      return true;
-    });
+    const name = await createTestNamespace(api, task.name.split(':')[0]!);
     await use(name);
-    // Test pods need no graceful end; without this each namespace waits out their grace periods.
-    await api.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 });
-    await api.core.deleteNamespace({ name });
-    await waitUntil(`namespace ${name} to be deleted`, NAMESPACE_DELETE_TIMEOUT_MS, async () => {
-      try {
-        await api.core.readNamespace({ name });
-        return false;
-      } catch (err: any) {
-        if (err?.code === 404) return true;
-        throw err;
-      }
+    await deleteTestNamespace(api, name);
+  },
+  otherNamespace: async ({ api, task }, use) => {
+    const made: string[] = [];
+    await use(async () => {
+      const name = await createTestNamespace(api, `${task.name.split(':')[0]!}-other`);
+      made.push(name);
+      return name;
     });
+    await Promise.all(made.map((name) => deleteTestNamespace(api, name)));
   },
   // Annotated: vitest cannot infer the parameters of a fixture whose value is a function.
   kubectl: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (k: Kubectl) => Promise<void>) =>
@@ -102,39 +123,55 @@ export const test = base.extend<Fixtures>({
   },
 });
 
+/** What a claim's test gets besides the fixtures. */
+export interface ClaimContext {
+  claim: CatalogueClaim;
+  /** A note on how the claim behaves on this version; it appears in the claims report. */
+  note: (text: string) => Promise<void>;
+  /**
+   * The cluster did not behave as the book says, for this reason: the report shows "differs"
+   * (not "passed") for this version. Differences the catalogue states per version are
+   * reported without calling this.
+   */
+  differs: (why: string) => Promise<void>;
+}
+
 /**
- * One test for one claim of the catalogue. The title starts with the claim id, followed by
- * the behaviour as a sentence. An unknown id fails the file at collection; a claim that does
- * not apply to this cluster's version is reported skipped with the reason. When the check
+ * One test for one claim of the catalogue. The title is the claim id, then the behaviour as
+ * the catalogue words it. An unknown id fails the file at collection; a claim that does not
+ * apply to this cluster's version is reported skipped with the reason. When the check
  * fails, the namespace's pods are described, with events and logs, in the test's output.
  */
 export function claim(
   id: string,
-  sentence: string,
-  fn: (ctx: Fixtures & { claim: CatalogueClaim; note: (text: string) => Promise<void> }) => Promise<void>,
+  fn: (ctx: Fixtures & ClaimContext) => Promise<void>,
   timeoutMs = 180_000,
 ) {
   const entry = catalogueClaim(id);
-  const title = `${id}: ${sentence}`;
-  const reason = notApplicable(entry, inject('cluster').version);
+  const title = `${id}: ${entry.title}`;
+  const version = inject('cluster').version;
+  const reason = notApplicable(entry, version);
   if (reason) {
     test(title, ({ skip }) => skip(reason));
     return;
   }
+  const stated = differenceOn(entry, version);
   // KUBE_CLAIMS_REPEAT=N checks every claim N times on the same cluster (a soak run).
   const repeat = Number.parseInt(process.env.KUBE_CLAIMS_REPEAT ?? '1', 10) || 1;
   for (let round = 1; round <= repeat; round++) {
     const name = repeat > 1 ? `${title} (round ${round}/${repeat})` : title;
-    test.concurrent(name, async ({ cluster, api, ns, kubectl, node, forward, manifests, annotate }) => {
-      // A note on how the claim behaves on this version; it appears in the claims report.
-      const note = async (text: string) => void (await annotate(text, 'kube-claims'));
+    test.concurrent(name, async ({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, annotate }) => {
+      const note = async (text: string) => void (await annotate(text, NOTE));
+      const differs = async (why: string) => void (await annotate(why, DIFFERS));
       try {
-        await fn({ cluster, api, ns, kubectl, node, forward, manifests, note, claim: entry });
+        await fn({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, note, differs, claim: entry });
       } catch (err) {
         const diag = await namespaceDiagnostics(kubectl, ns).catch((e) => `diagnostics failed: ${e}`);
         console.error(`\n===== ${id} failed in namespace ${ns}; what the cluster shows =====\n${diag}`);
         throw err;
       }
+      // The test checked the behaviour the catalogue states for this version.
+      if (stated) await differs(stated.why);
     }, timeoutMs);
   }
 }

@@ -17,11 +17,22 @@ export interface KubectlOptions {
   reject?: boolean;
   input?: string;
   timeoutMs?: number;
+  /** Keep the output's final newline (CRLF or LF), for byte-exact comparisons. */
+  raw?: boolean;
+}
+
+/** A kubectl that keeps running (`get --watch`, ...) until stopped. */
+export interface BackgroundKubectl {
+  /** stdout and stderr so far. */
+  readonly output: string;
+  stop(): Promise<void>;
 }
 
 export type Kubectl = ((args: string[], opts?: KubectlOptions) => Promise<KubectlResult>) & {
   /** Run with `-o json` and parse the output. */
   json: <T = any>(args: string[], opts?: KubectlOptions) => Promise<T>;
+  /** Start a long-running kubectl (e.g. `get pods --watch`); the caller stops it. */
+  background: (args: string[]) => BackgroundKubectl;
   readonly binary: string;
 };
 
@@ -34,6 +45,7 @@ export function bindKubectl(binary: string, kubeconfig: string, namespace?: stri
       input: opts.input,
       timeout: opts.timeoutMs ?? 120_000,
       env: { KUBECONFIG: kubeconfig },
+      stripFinalNewline: !opts.raw,
     });
     const result = { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode ?? -1 };
     if (result.exitCode !== 0 && opts.reject !== false) {
@@ -44,6 +56,18 @@ export function bindKubectl(binary: string, kubeconfig: string, namespace?: stri
   };
   const kubectl = run as Kubectl;
   kubectl.json = async (args, opts) => JSON.parse((await run([...args, '-o', 'json'], opts)).stdout);
+  kubectl.background = (args) => {
+    const proc = execa(binary, ['--kubeconfig', kubeconfig, ...(namespace ? ['--namespace', namespace] : []), ...args], {
+      reject: false, env: { KUBECONFIG: kubeconfig }, cleanup: true, forceKillAfterDelay: 2_000,
+    });
+    let output = '';
+    proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    return {
+      get output() { return output; },
+      async stop() { proc.kill('SIGTERM'); await proc; },
+    };
+  };
   Object.defineProperty(kubectl, 'binary', { value: binary });
   return kubectl;
 }

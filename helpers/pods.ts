@@ -1,5 +1,5 @@
 // Small verbs about pods, built on client-node. They wait; they do not assert.
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Api } from './fixtures.js';
 import { waitUntil } from './wait.js';
 
@@ -53,4 +53,35 @@ export async function waitForReadyPods(api: Api, namespace: string, labelSelecto
     return pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp && condition(p, 'Ready') === 'True');
   }, () => pods.map((p) => `${p.metadata?.name}: ${summary(p)}${p.metadata?.deletionTimestamp ? ' (terminating)' : ''}`).join('; ') || 'no pods');
   return pods;
+}
+
+/** A record of every change the API server reported for some pods, kept until `stop()`. */
+export interface PodWatch {
+  /** Every event so far, oldest first: ADDED, MODIFIED or DELETED, with the pod as it was then. */
+  readonly events: { type: string; pod: k8s.V1Pod }[];
+  stop(): void;
+}
+
+/** Watch the pods of a namespace (optionally one, by field selector) from now on. */
+export async function watchPods(api: Api, namespace: string, fieldSelector?: string): Promise<PodWatch> {
+  const events: PodWatch['events'] = [];
+  const watch = new k8s.Watch(api.config);
+  const request = await watch.watch(`/api/v1/namespaces/${namespace}/pods`, fieldSelector ? { fieldSelector } : {},
+    (type: string, pod: k8s.V1Pod) => events.push({ type, pod }), () => {});
+  return { events, stop: () => request.abort() };
+}
+
+/** Wait until the pod no longer exists (404). */
+export async function waitForPodGone(api: Api, namespace: string, name: string, timeoutMs = 60_000): Promise<void> {
+  let seen = 'still there';
+  await waitUntil(`pod ${namespace}/${name} to be gone`, timeoutMs, async () => {
+    try {
+      const pod = await api.core.readNamespacedPod({ name, namespace });
+      seen = `${summary(pod)}${pod.metadata?.deletionTimestamp ? ' (terminating)' : ''}`;
+      return false;
+    } catch (err: any) {
+      if (err?.code === 404) return true;
+      throw err;
+    }
+  }, () => seen);
 }

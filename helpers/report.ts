@@ -5,12 +5,17 @@ import { join } from 'node:path';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
 import { catalogue } from './claims.js';
 
-export type Outcome = 'passed' | 'failed' | 'skipped' | 'not covered';
+/**
+ * passed: the cluster behaves as the book says; differs: it does not on this version, as the
+ * catalogue explains (the test checked the actual behaviour); failed: neither; skipped: the
+ * claim does not apply here (the reason says why); not covered: no test ran for it.
+ */
+export type Outcome = 'passed' | 'differs' | 'failed' | 'skipped' | 'not covered';
 
 export interface ClaimResult {
   state: Outcome;
   durationMs?: number;
-  /** Why it was skipped, the first line of the failure, or how a passed claim behaves on this version. */
+  /** Why it was skipped or differs, the first line of the failure, or a note on this version. */
   reason?: string;
   title?: string;
 }
@@ -55,13 +60,13 @@ export function mergeReports(reports: ClaimsReport[]): ClaimsReport {
 
 export function summaryLine(report: ClaimsReport, version: string): string {
   const count = (s: Outcome) => report.claims.filter((c) => c.results[version]?.state === s).length;
-  return `Kubernetes ${version}: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped, ${count('not covered')} not covered (of ${report.claims.length} claims)`;
+  return `Kubernetes ${version}: ${count('passed')} passed, ${count('differs')} differ, ${count('failed')} failed, ${count('skipped')} skipped, ${count('not covered')} not covered (of ${report.claims.length} claims)`;
 }
 
 const cell = (r: ClaimResult | undefined) => {
   if (!r) return '';
   const secs = r.durationMs !== undefined ? ` (${(r.durationMs / 1000).toFixed(1)} s)` : '';
-  const mark = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped', 'not covered': '⚪ not covered' }[r.state];
+  const mark = { passed: '✅ passed', differs: '🔶 differs', failed: '❌ failed', skipped: '⏭️ skipped', 'not covered': '⚪ not covered' }[r.state];
   const why = r.reason ? `: ${r.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')}` : '';
   return `${mark}${secs}${why}`;
 };
@@ -89,8 +94,12 @@ function junitFor(report: ClaimsReport, version: string): string {
   for (const c of report.claims) {
     const r = c.results[version]!;
     const t = suite.testCase().className(`ch02.section-${c.section}`).name(`${c.id}: ${c.claim}`).time((r.durationMs ?? 0) / 1000);
+    // JUnit knows no "differs": the case passes (the test checked the stated behaviour) and
+    // carries the state and the reason as a property and in its output.
+    t.property('kube-claims.state', r.state);
     if (r.state === 'failed') t.failure(r.reason ?? 'failed');
     if (r.state === 'skipped' || r.state === 'not covered') t.skipped();
+    if (r.reason && r.state !== 'failed') t.standardOutput(`${r.state}: ${r.reason}`);
   }
   return junit.build();
 }

@@ -2,7 +2,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import { type Api, claim } from '../helpers/fixtures.js';
-import { listPods, waitForReadyPods } from '../helpers/pods.js';
+import { listPods, waitForPod, waitForReadyPods, watchPods } from '../helpers/pods.js';
+import { markedPath, waitForAccessLine } from '../helpers/access-log.js';
+import type { Kubectl } from '../helpers/kubectl.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const controllerOf = (obj: { metadata?: k8s.V1ObjectMeta }) => obj.metadata?.ownerReferences?.find((o) => o.controller);
@@ -15,7 +17,7 @@ async function deploymentChain(api: Api, ns: string, name: string, count = 1) {
   return { deployment, replicaSets, pods };
 }
 
-claim('deployment-creates-pod', 'kubectl create deployment makes a Deployment, which makes a ReplicaSet, which makes the Pod', async ({ ns, kubectl, api, cluster }) => {
+claim('deployment-creates-pod', async ({ ns, kubectl, api, cluster }) => {
   const created = await kubectl(['create', 'deployment', 'hello-kiamol', `--image=${cluster.images.hello}`]);
   expect(created.stdout.trim()).toBe('deployment.apps/hello-kiamol created');
   const { deployment, replicaSets, pods } = await deploymentChain(api, ns, 'hello-kiamol');
@@ -29,7 +31,7 @@ claim('deployment-creates-pod', 'kubectl create deployment makes a Deployment, w
   expect(pod.metadata!.name).toMatch(new RegExp(`^hello-kiamol-${hash}-[a-z0-9]{5}$`));
 });
 
-claim('deployment-labels', "the Deployment's template label app=<name> is on its pods, and a selector finds them", async ({ ns, kubectl, api, cluster }) => {
+claim('deployment-labels', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['create', 'deployment', 'labelled', `--image=${cluster.images.hello}`]);
   const labels = await kubectl(['get', 'deploy', 'labelled', '-o', 'jsonpath={.spec.template.metadata.labels}']);
   expect(JSON.parse(labels.stdout)).toEqual({ app: 'labelled' });
@@ -39,7 +41,7 @@ claim('deployment-labels', "the Deployment's template label app=<name> is on its
   expect(found.stdout.trim()).toBe(`pod/${pod!.metadata!.name}`);
 });
 
-claim('relabel-releases', "changing a pod's label so it no longer matches releases it, and the controller makes a new pod", async ({ ns, kubectl, api, cluster }) => {
+claim('relabel-releases', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['create', 'deployment', 'release', `--image=${cluster.images.hello}`]);
   const [original] = await waitForReadyPods(api, ns, 'app=release', 1);
   const relabel = await kubectl(['label', 'pods', '-l', 'app=release', '--overwrite', 'app=release-xyz']);
@@ -57,21 +59,53 @@ claim('relabel-releases', "changing a pod's label so it no longer matches releas
   expect(all.map((p) => p.metadata!.name).sort()).toEqual([original!.metadata!.name, replacement!.metadata!.name].sort());
 });
 
-claim('relabel-adopts', 'changing the label back makes the controller adopt the pod and remove the extra one', async ({ ns, kubectl, api, cluster }) => {
-  await kubectl(['create', 'deployment', 'adopt', `--image=${cluster.images.hello}`]);
-  await waitForReadyPods(api, ns, 'app=adopt', 1);
-  await kubectl(['label', 'pods', '-l', 'app=adopt', '--overwrite', 'app=adopt-xyz']);
-  await waitForReadyPods(api, ns, 'app=adopt', 1);
-  expect(await listPods(api, ns, 'app=adopt-xyz')).toHaveLength(1);
+/**
+ * The book's relabelling round trip: release the Deployment's pod by changing its label, wait
+ * for the replacement, set the label back, and record what the controller did meanwhile.
+ */
+async function relabelRoundTrip(api: Api, kubectl: Kubectl, ns: string, name: string, image: string) {
+  await kubectl(['create', 'deployment', name, `--image=${image}`]);
+  const [original] = await waitForReadyPods(api, ns, `app=${name}`, 1);
+  const replicaSet = controllerOf(original!)!;
+  await kubectl(['label', 'pods', '-l', `app=${name}`, '--overwrite', `app=${name}-xyz`]);
+  const [replacement] = await waitForReadyPods(api, ns, `app=${name}`, 1);
+  await waitForPod(api, ns, original!.metadata!.name!, 'released (no owner)', (p) => !controllerOf(p));
 
-  await kubectl(['label', 'pods', '-l', 'app=adopt-xyz', '--overwrite', 'app=adopt']);
-  // Back to one pod; which of the two survives is the controller's choice, not the claim.
-  const [survivor] = await waitForReadyPods(api, ns, 'app=adopt', 1);
-  expect(controllerOf(survivor!)?.kind).toBe('ReplicaSet');
-  await waitUntil('only one pod left in the namespace', 60_000, async () => (await listPods(api, ns, '')).length === 1);
+  const watch = await watchPods(api, ns);
+  try {
+    await kubectl(['label', 'pods', '-l', `app=${name}-xyz`, '--overwrite', `app=${name}`]);
+    const [survivor] = await waitForReadyPods(api, ns, `app=${name}`, 1);
+    await waitUntil('only one pod left in the namespace', 60_000, async () => (await listPods(api, ns, '')).length === 1);
+    await waitUntil('the watch to report the extra pod deleted', 30_000, () => watch.events.some((e) => e.type === 'DELETED'));
+    return { original: original!, replacement: replacement!, survivor: survivor!, replicaSet, events: [...watch.events] };
+  } finally {
+    watch.stop();
+  }
+}
+
+claim('relabel-adopts', async ({ ns, kubectl, api, cluster }) => {
+  const { original, survivor, replicaSet, events } = await relabelRoundTrip(api, kubectl, ns, 'adopt', cluster.images.hello);
+  // The adoption itself: the released pod, matching again, got the ReplicaSet as its controller
+  // (seen in the watch even when it is the pod the controller then removed).
+  const adopted = events.filter((e) => e.pod.metadata?.name === original.metadata!.name && controllerOf(e.pod)?.uid === replicaSet.uid);
+  expect(adopted.length, `watch events of ${original.metadata!.name} owned by ReplicaSet ${replicaSet.name}`).toBeGreaterThan(0);
+  // Back to one pod, owned by the ReplicaSet; which of the two survives is relabel-adopts-survivor.
+  expect(controllerOf(survivor)?.uid).toBe(replicaSet.uid);
+  expect(events.filter((e) => e.type === 'DELETED')).toHaveLength(1);
 });
 
-claim('pods-self-heal', 'deleting a managed pod makes the controller replace it', async ({ ns, kubectl, api, cluster }) => {
+claim('relabel-adopts-survivor', async ({ ns, kubectl, api, cluster, differs }) => {
+  const { original, replacement, survivor } = await relabelRoundTrip(api, kubectl, ns, 'survivor', cluster.images.hello);
+  expect([original.metadata!.name, replacement.metadata!.name]).toContain(survivor.metadata!.name);
+  if (survivor.metadata!.name !== original.metadata!.name) {
+    // The ReplicaSet deletes the pod Ready for the shorter time first (counted in powers of
+    // two since Kubernetes 1.22, LogarithmicScaleDown), then by UID when they tie.
+    const readyFor = (p: k8s.V1Pod) => ((Date.now() - new Date(p.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime!).getTime()) / 1000).toFixed(1);
+    await differs(`the controller kept the newer pod ${replacement.metadata!.name} (Ready for ${readyFor(replacement)} s) and deleted the original ${original.metadata!.name} (Ready for ${readyFor(original)} s)`);
+  }
+});
+
+claim('pods-self-heal', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['create', 'deployment', 'heal', `--image=${cluster.images.hello}`]);
   const [before] = await waitForReadyPods(api, ns, 'app=heal', 1);
   const deleted = await kubectl(['delete', 'pod', before!.metadata!.name!]);
@@ -82,11 +116,33 @@ claim('pods-self-heal', 'deleting a managed pod makes the controller replace it'
   expect(controllerOf(after!)?.uid).toBe(controllerOf(before!)?.uid);
 });
 
-claim('port-forward-deployment', 'kubectl port-forward deploy/<name> forwards to one of its pods', async ({ ns, kubectl, api, cluster, forward }) => {
+claim('port-forward-deployment', async ({ ns, kubectl, api, cluster, forward }) => {
   await kubectl(['create', 'deployment', 'forwarded', `--image=${cluster.images.hello}`]);
   const [pod] = await waitForReadyPods(api, ns, 'app=forwarded', 1);
   const tunnel = await forward('deploy/forwarded', 80);
-  expect(await tunnel.get('/')).toMatch(/<html/i);
-  const logs = await kubectl(['logs', pod!.metadata!.name!]);
-  expect(logs.stdout.trim().split('\n').filter(Boolean).length, 'requests logged by the pod').toBeGreaterThanOrEqual(1);
+  const path = markedPath('via-deployment');
+  expect(await tunnel.get(path)).toMatch(/<html/i);
+  // The Deployment's pod served this very request.
+  await waitForAccessLine(kubectl, [pod!.metadata!.name!], path);
+});
+
+claim('labels-any-resource', async ({ ns, kubectl, api, manifests }) => {
+  await kubectl(['apply', '-f', manifests.file('deployment.yaml')]);
+  const labelled = await kubectl(['label', 'deployment', 'hello-kiamol-4', 'release=20.04']);
+  expect(labelled.stdout.trim()).toBe('deployment.apps/hello-kiamol-4 labeled');
+  const deployment = await api.apps.readNamespacedDeployment({ name: 'hello-kiamol-4', namespace: ns });
+  expect(deployment.metadata?.labels).toMatchObject({ release: '20.04' });
+  expect((await kubectl(['get', 'deploy', '-l', 'release=20.04', '-o', 'name'])).stdout.trim()).toBe('deployment.apps/hello-kiamol-4');
+  const other = await kubectl(['get', 'deploy', '-l', 'release=20.10']);
+  expect(`${other.stdout}${other.stderr}`.trim()).toBe(`No resources found in ${ns} namespace.`);
+  // The label is the Deployment's own: its pod template, and so its pods, do not carry it.
+  expect(deployment.spec?.template.metadata?.labels).toEqual({ app: 'hello-kiamol-4' });
+});
+
+claim('selector-must-match-template', async ({ ns, kubectl, api, manifests }) => {
+  const applied = await kubectl(['apply', '-f', manifests.file('selector-mismatch.yaml')], { reject: false });
+  expect(applied.exitCode).not.toBe(0);
+  expect(applied.stderr).toMatch(/The Deployment "hello-mismatch" is invalid: .*`selector` does not match template `labels`/);
+  expect((await api.apps.listNamespacedDeployment({ namespace: ns })).items).toEqual([]);
+  expect((await api.core.listNamespacedPod({ namespace: ns })).items).toEqual([]);
 });

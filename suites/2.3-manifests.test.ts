@@ -3,30 +3,37 @@ import { expect } from 'vitest';
 import { claim } from '../helpers/fixtures.js';
 import { waitForPodReady, waitForReadyPods } from '../helpers/pods.js';
 
-claim('apply-pod-manifest', 'kubectl apply -f pod.yaml creates the Pod', async ({ ns, kubectl, api, manifests }) => {
+claim('apply-pod-manifest', async ({ ns, kubectl, api, manifests }) => {
   const applied = await kubectl(['apply', '-f', manifests.file('pod.yaml')]);
-  expect(applied.stdout.trim()).toBe('pod/hello-kiamol created');
-  const pod = await waitForPodReady(api, ns, 'hello-kiamol');
+  expect(applied.stdout.trim()).toBe('pod/hello-kiamol-3 created');
+  const pod = await waitForPodReady(api, ns, 'hello-kiamol-3');
   expect(pod.spec?.containers.map((c) => c.name)).toEqual(['web']);
 });
 
-claim('apply-idempotent', 'applying the same manifest again, from a file or a URL, changes nothing', async ({ ns, kubectl, api, manifests }) => {
+claim('apply-idempotent', async ({ ns, kubectl, api, manifests }) => {
   const file = manifests.file('pod.yaml');
-  expect((await kubectl(['apply', '-f', file])).stdout.trim()).toBe('pod/hello-kiamol created');
-  const first = await waitForPodReady(api, ns, 'hello-kiamol');
+  expect((await kubectl(['apply', '-f', file])).stdout.trim()).toBe('pod/hello-kiamol-3 created');
+  const first = await waitForPodReady(api, ns, 'hello-kiamol-3');
 
-  expect((await kubectl(['apply', '-f', file])).stdout.trim()).toBe('pod/hello-kiamol unchanged');
+  expect((await kubectl(['apply', '-f', file])).stdout.trim()).toBe('pod/hello-kiamol-3 unchanged');
   const url = await manifests.url('pod.yaml');
-  expect((await kubectl(['apply', '-f', url])).stdout.trim()).toBe('pod/hello-kiamol unchanged');
+  expect((await kubectl(['apply', '-f', url])).stdout.trim()).toBe('pod/hello-kiamol-3 unchanged');
 
-  const after = await api.core.readNamespacedPod({ name: 'hello-kiamol', namespace: ns });
+  const after = await api.core.readNamespacedPod({ name: 'hello-kiamol-3', namespace: ns });
   expect(after.metadata!.uid).toBe(first.metadata!.uid);
   expect(after.metadata!.resourceVersion).toBe(first.metadata!.resourceVersion);
 });
 
-claim('apply-deployment-manifest', 'a Deployment manifest with a selector and template creates its pod', async ({ ns, kubectl, api, manifests }) => {
+claim('apply-deployment-manifest', async ({ ns, kubectl, api, manifests }) => {
   const applied = await kubectl(['apply', '-f', manifests.file('deployment.yaml')]);
-  expect(applied.stdout.trim()).toBe('deployment.apps/hello-kiamol-2 created');
-  const pods = await waitForReadyPods(api, ns, 'app=hello-kiamol-2', 1);
-  expect(pods[0]!.metadata!.name).toMatch(/^hello-kiamol-2-[a-z0-9]+-[a-z0-9]{5}$/);
+  expect(applied.stdout.trim()).toBe('deployment.apps/hello-kiamol-4 created');
+  const pods = await waitForReadyPods(api, ns, 'app=hello-kiamol-4', 1);
+  expect(pods[0]!.metadata!.name).toMatch(/^hello-kiamol-4-[a-z0-9]+-[a-z0-9]{5}$/);
+});
+
+claim('manifest-name-required', async ({ ns, kubectl, api, manifests }) => {
+  const applied = await kubectl(['apply', '-f', manifests.file('pod-without-name.yaml')], { reject: false });
+  expect(applied.exitCode).not.toBe(0);
+  expect(applied.stderr).toMatch(/resource name may not be empty/);
+  expect((await api.core.listNamespacedPod({ namespace: ns })).items).toEqual([]);
 });

@@ -1,10 +1,10 @@
 // Section 2.5: Understanding Kubernetes resource management.
 import { expect } from 'vitest';
 import { claim } from '../helpers/fixtures.js';
-import { listPods, waitForPodReady, waitForReadyPods } from '../helpers/pods.js';
+import { listPods, waitForPodGone, waitForPodReady, waitForReadyPods } from '../helpers/pods.js';
 import { waitUntil } from '../helpers/wait.js';
 
-claim('delete-unmanaged-gone', 'deleting a pod nobody manages removes it for good', async ({ ns, kubectl, api, cluster }) => {
+claim('delete-unmanaged-gone', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['run', 'bare', `--image=${cluster.images.hello}`]);
   await kubectl(['create', 'deployment', 'managed', `--image=${cluster.images.hello}`]);
   await waitForPodReady(api, ns, 'bare');
@@ -20,7 +20,7 @@ claim('delete-unmanaged-gone', 'deleting a pod nobody manages removes it for goo
   expect(get.stderr).toMatch(/NotFound|not found/);
 });
 
-claim('delete-managed-returns', 'deleting the pods a Deployment manages makes new ones appear', async ({ ns, kubectl, api, cluster }) => {
+claim('delete-managed-returns', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['create', 'deployment', 'returns', '--replicas=2', `--image=${cluster.images.hello}`]);
   const before = await waitForReadyPods(api, ns, 'app=returns', 2);
   await kubectl(['delete', 'pods', '-l', 'app=returns']);
@@ -29,7 +29,7 @@ claim('delete-managed-returns', 'deleting the pods a Deployment manages makes ne
   expect(after.filter((p) => old.has(p.metadata!.name))).toEqual([]);
 });
 
-claim('delete-controller-cascades', 'deleting the Deployment deletes its ReplicaSet and pods', async ({ ns, kubectl, api, cluster }) => {
+claim('delete-controller-cascades', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['create', 'deployment', 'cascade', '--replicas=2', `--image=${cluster.images.hello}`]);
   await waitForReadyPods(api, ns, 'app=cascade', 2);
   const deleted = await kubectl(['delete', 'deployment', 'cascade']);
@@ -41,4 +41,26 @@ claim('delete-controller-cascades', 'deleting the Deployment deletes its Replica
   });
   const all = await kubectl(['get', 'all']);
   expect(`${all.stdout}${all.stderr}`.trim()).toBe(`No resources found in ${ns} namespace.`);
+});
+
+claim('delete-shows-terminating', async ({ ns, kubectl, api, cluster }) => {
+  await kubectl(['run', 'doomed', `--image=${cluster.images.hello}`]);
+  await waitForPodReady(api, ns, 'doomed');
+  // What a reader watching `kubectl get pods --watch` sees while the Pod is deleted.
+  const watching = kubectl.background(['get', 'pods', '--watch']);
+  try {
+    await waitUntil('kubectl get pods --watch to list pod doomed', 30_000, () => /^doomed\s/m.test(watching.output), () => watching.output);
+    const deleted = await kubectl(['delete', 'pod', 'doomed', '--wait=false']);
+    expect(deleted.stdout.trim()).toMatch(new RegExp(`^pod "doomed" deleted( from ${ns} namespace)?$`));
+    await waitUntil('STATUS Terminating for pod doomed', 30_000, () => /^doomed\s+\S+\s+Terminating\s/m.test(watching.output), () => watching.output);
+    // Behind it: the deletion timestamp, with the grace period the Pod was given.
+    const terminating = await api.core.readNamespacedPod({ name: 'doomed', namespace: ns }).catch(() => undefined);
+    if (terminating) {
+      expect(terminating.metadata?.deletionTimestamp).toBeTruthy();
+      expect(terminating.metadata?.deletionGracePeriodSeconds).toBe(30);
+    }
+    await waitForPodGone(api, ns, 'doomed');
+  } finally {
+    await watching.stop();
+  }
 });

@@ -3,9 +3,10 @@ import { expect } from 'vitest';
 import { claim } from '../helpers/fixtures.js';
 import { waitForReadyPods } from '../helpers/pods.js';
 
-claim('lab-whoami', 'a whoami Deployment reached with port-forward answers with the name of the pod that served it', async ({ ns, kubectl, api, manifests, forward }) => {
+claim('lab-whoami', async ({ ns, kubectl, api, manifests, forward }) => {
   expect((await kubectl(['apply', '-f', manifests.file('whoami.yaml')])).stdout.trim()).toBe('deployment.apps/whoami created');
-  const [pod] = await waitForReadyPods(api, ns, 'app=whoami', 1);
+  // The book's solution labels the Deployment and its pods by app and chapter version.
+  const [pod] = await waitForReadyPods(api, ns, 'app=whoami,version=ch02', 1);
   const tunnel = await forward('deploy/whoami', 80);
   const body = await tunnel.get('/');
 
