@@ -30,6 +30,8 @@ export interface CatalogueClaim {
   fields?: string[];
   /** container-replaced: RESTARTS after the container is removed, by Kubernetes version. */
   restartsAfterRemoval?: { kubernetes: string; restarts: number }[];
+  /** container-replaced-never: what follows the removal, by Kubernetes version. */
+  afterRemoval?: { kubernetes: string; replaced: boolean; phase: string; restarts: number; reason: string; status: string }[];
   differs?: Difference[];
 }
 

@@ -19,6 +19,8 @@ export interface ClusterOptions {
   version: VersionRow;
   mode: ImageMode;
   image?: string;
+  /** k3s's registries.yaml (mirrors), placed at /etc/rancher/k3s/registries.yaml. */
+  registriesYaml?: string;
   runId: string;
   log?: (line: string) => void;
 }
@@ -70,7 +72,7 @@ async function assertImagePresent(image: string, version: string): Promise<void>
 
 export async function startCluster(opts: ClusterOptions): Promise<StartedCluster> {
   const log = opts.log ?? (() => {});
-  const image = opts.image ?? nodeImageFor(opts.version, opts.mode);
+  const image = opts.image?.replaceAll('{version}', opts.version.kubernetes) ?? nodeImageFor(opts.version, opts.mode);
   const command = ['server', '--disable=traefik,metrics-server,servicelb'];
   // Kubernetes 1.35+ refuses to start the kubelet on a cgroup v1 host unless told otherwise.
   if ((await dockerCgroupVersion()) === '1') command.push('--kubelet-arg=fail-cgroupv1=false');
@@ -82,6 +84,10 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
   let container = new K3sContainer(image)
     .withCommand(command)
     .withLabels({ [RUN_LABEL]: opts.runId });
+  if (opts.registriesYaml) {
+    // Where k3s reads its registry mirrors from, before it starts.
+    container = container.withCopyContentToContainer([{ content: opts.registriesYaml, target: '/etc/rancher/k3s/registries.yaml' }]);
+  }
   if (opts.mode === 'offline') {
     await assertImagePresent(image, opts.version.kubernetes);
     // Like k3s's air-gap install: tarballs in agent/images are imported when the node starts.

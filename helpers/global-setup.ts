@@ -62,7 +62,9 @@ async function startForProject(project: TestProject) {
   process.once('exit', stopCluster);
 
   try {
-    cluster = await startCluster({ version, mode: settings.mode, image: settings.nodeImage, runId, log: say });
+    cluster = await startCluster({
+      version, mode: settings.mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, log: say,
+    });
     const kubeconfigPath = join(tmp, 'kubeconfig');
     writeFileSync(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });
     const imageId = (await execa('docker', ['inspect', '-f', '{{.Image}}', cluster.containerId])).stdout.trim();

@@ -1,5 +1,6 @@
 // Every setting of a run, read from the environment in one place (the README's table).
 import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -45,20 +46,60 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     .split(',')
     .filter((v) => v.trim() !== '')
     .map(resolveVersion);
-  if (env.KUBE_CLAIMS_NODE_IMAGE && versions.length > 1) {
-    throw new SettingError('KUBE_CLAIMS_NODE_IMAGE names one image, so KUBE_CLAIMS_K8S_VERSION must name one version');
+  const nodeImage = env.KUBE_CLAIMS_NODE_IMAGE;
+  if (nodeImage && versions.length > 1 && !nodeImage.includes('{version}')) {
+    throw new SettingError('KUBE_CLAIMS_NODE_IMAGE names one image, so KUBE_CLAIMS_K8S_VERSION must name one version (or write {version} in the image name)');
   }
   return {
     versions,
     mode,
-    /** Node image override (one version only), e.g. a k3s image of your own. */
-    nodeImage: env.KUBE_CLAIMS_NODE_IMAGE,
+    /** Node image override, e.g. a k3s image of your own; `{version}` stands for the Kubernetes version. */
+    nodeImage,
+    /** The node's /etc/rancher/k3s/registries.yaml, from KUBE_CLAIMS_REGISTRY_MIRROR or _REGISTRIES_YAML. */
+    registriesYaml: registriesYaml(env),
     /** kubectl binary to use instead of choosing one. */
     kubectl: env.KUBE_CLAIMS_KUBECTL,
   };
 }
 
 export type Settings = ReturnType<typeof readSettings>;
+
+/**
+ * k3s's registries.yaml for the node: a file of the user's (KUBE_CLAIMS_REGISTRIES_YAML), or
+ * one mirror (KUBE_CLAIMS_REGISTRY_MIRROR, a URL; host:port means https) for Docker Hub and
+ * any registries listed in KUBE_CLAIMS_REGISTRY_MIRROR_FOR.
+ */
+function registriesYaml(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env.KUBE_CLAIMS_REGISTRIES_YAML;
+  const mirror = env.KUBE_CLAIMS_REGISTRY_MIRROR?.trim();
+  if (file && mirror) throw new SettingError('set KUBE_CLAIMS_REGISTRY_MIRROR or KUBE_CLAIMS_REGISTRIES_YAML, not both');
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new SettingError(`KUBE_CLAIMS_REGISTRIES_YAML=${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`);
+    }
+    try {
+      const parsed = parse(text);
+      if (!parsed || typeof parsed !== 'object' || !('mirrors' in parsed || 'configs' in parsed)) throw new Error('no "mirrors" or "configs"');
+    } catch (err) {
+      throw new SettingError(`KUBE_CLAIMS_REGISTRIES_YAML=${file} is not a k3s registries.yaml: ${(err as Error).message.split('\n')[0]}`);
+    }
+    return text;
+  }
+  if (!mirror) return undefined;
+  let url: URL;
+  try {
+    url = new URL(/^[a-z]+:\/\//.test(mirror) ? mirror : `https://${mirror}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http or https');
+  } catch {
+    throw new SettingError(`KUBE_CLAIMS_REGISTRY_MIRROR must be a registry address (host:port, or an http:// or https:// URL), not "${mirror}"`);
+  }
+  const registries = (env.KUBE_CLAIMS_REGISTRY_MIRROR_FOR ?? 'docker.io').split(',').map((r) => r.trim()).filter(Boolean);
+  const endpoint = `${url.protocol}//${url.host}`;
+  return stringify({ mirrors: Object.fromEntries(registries.map((r) => [r, { endpoint: [endpoint] }])) });
+}
 
 /** Where expensive things are kept between runs (same place the image scripts use). */
 export const cacheDir =

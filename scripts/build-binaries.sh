@@ -25,6 +25,8 @@ out_runc=$BIN/runc-$RUNC-seccomp
 out_crictl=$BIN/crictl-$CRITOOLS
 out_cni=$BIN/cni-plugins-$CNI
 out_pause=$BIN/pause-v$VERSION
+# The registries.yaml tool is ours, so it is cached by its source, not by a version.
+out_registries=$BIN/registries-$(cat "$KC_ROOT/images/node/registries/main.go" | sha256sum | cut -c1-12)
 
 # cached DIR: true when an earlier run finished DIR (it writes .complete last).
 cached() { [ -f "$1/.complete" ]; }
@@ -120,8 +122,20 @@ build_pause() {
   finish "$out_pause"
 }
 
+build_registries() {
+  local src=$KC_CACHE/src/registries
+  scratch_module "$src" registries
+  cp "$KC_ROOT/images/node/registries/main.go" "$src/main.go"
+  cd "$src"
+  go mod edit -require=sigs.k8s.io/yaml@v1.6.0
+  go mod tidy
+  mkdir -p "$out_registries"
+  CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out_registries/kube-claims-registries" .
+  finish "$out_registries"
+}
+
 kc_say "node binaries for Kubernetes $VERSION (cache: $BIN)"
-for part in kube etcd containerd runc crictl cni pause; do
+for part in kube etcd containerd runc crictl cni pause registries; do
   var=out_$part
   if cached "${!var}"; then kc_say "stage 'build $part': cached (${!var})"; continue; fi
   kc_stage "build $part ($VERSION)" "build_$part"

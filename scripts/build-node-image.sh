@@ -18,8 +18,12 @@ BASE_IMAGE=kube-claims/node-base:$SUITE
 ROOTFS_TAR=$KC_CACHE/rootfs/debian-$SUITE.tar
 PACKAGES=iptables,iproute2,openssl,ca-certificates,kmod,conntrack,ipset,procps,util-linux,mount
 
-if docker image inspect "$IMAGE" >/dev/null 2>&1 && [ -z "${KC_REBUILD:-}" ]; then
-  kc_say "image $IMAGE present (KC_REBUILD=1 rebuilds it)"
+# The image is rebuilt when anything it is assembled from changes: this script, images/node/
+# and the version's row of images/versions.json (the binaries are cached by version).
+INPUTS=$( (cat "$0"; find "$KC_ROOT/images/node" -type f | sort | xargs cat; kc_version_field "$VERSION" k3s; \
+  for f in etcd containerd runc cniPlugins criTools pause; do field "$f"; done) | sha256sum | cut -c1-12)
+if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' "$IMAGE" 2>/dev/null)" = "$INPUTS" ] && [ -z "${KC_REBUILD:-}" ]; then
+  kc_say "image $IMAGE present and current (inputs $INPUTS; KC_REBUILD=1 rebuilds it)"
   echo "$IMAGE"; exit 0
 fi
 
@@ -52,7 +56,13 @@ assemble() {
   trap 'rm -rf "$ctx"' RETURN
   mkdir -p "$ctx/bin" "$ctx/cni" "$ctx/images" "$ctx/etc" "$ctx/dirs/var/lib/rancher/k3s/agent/images"
   cp "$BIN/kubernetes-v$VERSION/kube" "$BIN/etcd-$(field etcd)/etcd" "$BIN/runc-$(field runc)-seccomp/runc" \
-     "$BIN/crictl-$(field criTools)/crictl" "$BIN/containerd-$(field containerd)/"{containerd,containerd-shim-runc-v2,ctr} "$ctx/bin/"
+     "$BIN/crictl-$(field criTools)/crictl" "$BIN/containerd-$(field containerd)/"{containerd,containerd-shim-runc-v2} "$ctx/bin/"
+  # ctr behind a wrapper with k3s's defaults (images/node/ctr).
+  mkdir -p "$ctx/libexec"
+  cp "$BIN/containerd-$(field containerd)/ctr" "$ctx/libexec/ctr"
+  install -m 0755 "$KC_ROOT/images/node/ctr" "$ctx/bin/ctr"
+  cp "$BIN"/registries-*/kube-claims-registries "$ctx/bin/" 2>/dev/null ||
+    kc_die "the registries tool is not built; run scripts/build-binaries.sh $VERSION"
   for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
     ln -s kube "$ctx/bin/$name"
   done
@@ -61,7 +71,8 @@ assemble() {
   echo "docker.io/$PAUSE_IMAGE" >"$ctx/etc/pause-image"
   cp "$KC_ROOT/images/node/Dockerfile" "$KC_ROOT/images/node/k3s" "$ctx/"
   docker build --build-arg "BASE=$BASE_IMAGE" -t "$IMAGE" \
-    --label "org.opencontainers.image.version=v$VERSION" --label "kube-claims.kubernetes=$VERSION" "$ctx"
+    --label "org.opencontainers.image.version=v$VERSION" --label "kube-claims.kubernetes=$VERSION" \
+    --label "kube-claims.inputs=$INPUTS" "$ctx"
 }
 
 if [ -f "$ROOTFS_TAR" ]; then kc_say "stage 'debian rootfs': cached ($ROOTFS_TAR)"; else kc_stage "debian rootfs ($SUITE)" build_rootfs; fi

@@ -37,7 +37,8 @@ poll() {
 }
 
 start_ms=$(($(date +%s%N) / 1000000))
-docker create --name "$name" --label kube-claims.run=smoke-$$ --privileged --cgroupns=host \
+# The run label starts with this shell's pid, so a concurrent run's sweep sees a live owner.
+docker create --name "$name" --label kube-claims.run=$$-smoke --privileged --cgroupns=host \
   -v /sys/fs/cgroup:/sys/fs/cgroup --tmpfs /run --tmpfs /var/run -p 127.0.0.1::6443 \
   "$IMAGE" "${args[@]}" >/dev/null
 docker cp "$HELLO_TAR" "$name:/var/lib/rancher/k3s/agent/images/hello-ch02.tar"
@@ -48,6 +49,13 @@ poll "node Ready" 120 in_node kubectl wait --for=condition=Ready node --all --ti
 boot_ms=$(($(date +%s%N) / 1000000 - start_ms))
 kc_say "node Ready: $(in_node kubectl get nodes --no-headers)"
 poll "ServiceAccount default" 60 in_node kubectl get serviceaccount default
+# The node's own tools answer with no flags, as in rancher/k3s.
+for tool in "ctr version" "crictl info" "kubectl get nodes"; do
+  in_node $tool >/dev/null 2>&1 || fail "\`$tool\` inside the node failed with no flags: $(in_node $tool 2>&1 | tail -3)"
+done
+kc_say "ctr, crictl and kubectl work inside the node with no flags"
+[ "$(in_node ctr images ls -q | grep -c pause)" -ge 1 ] || fail "ctr with no flags does not list the node's (k8s.io) images"
+
 in_node kubectl run hello --image=kube-claims/hello:ch02 >/dev/null || fail "kubectl run failed"
 in_node kubectl wait --for=condition=Ready pod/hello --timeout=120s >/dev/null || fail "pod hello not Ready: $(in_node kubectl describe pod hello | tail -20)"
 ip=$(in_node kubectl get pod hello -o jsonpath='{.status.podIP}')

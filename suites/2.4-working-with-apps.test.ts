@@ -100,7 +100,8 @@ claim('exec-interactive', async ({ ns, kubectl, api, cluster }) => {
   await waitForPodReady(api, ns, 'hello-kiamol');
   const terminal = Terminal.open([kubectl.binary, '--kubeconfig', cluster.kubeconfigPath, '-n', ns, 'exec', '-it', 'hello-kiamol', '--', 'sh']);
   try {
-    await terminal.waitFor(/[#$] $/m, 'the shell prompt');
+    // Busybox's line editor may follow its prompt with a cursor-position query (ESC [6n).
+    await terminal.waitFor(/[#$] (\x1b\[6n)?$/, 'the shell prompt');
     // Answers that the echoed keystrokes do not contain: they come from the shell in the Pod.
     terminal.type('echo "$((6 * 7))-$(hostname)"\r');
     await terminal.waitFor(/^42-hello-kiamol\r?$/m, "the shell's answer 42-hello-kiamol");
