@@ -9,7 +9,7 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
-import { type ImageMode, SettingError, type VersionRow } from './settings.js';
+import { type ResolvedMode, SettingError, type VersionRow } from './settings.js';
 import { waitUntil } from './wait.js';
 
 /** Label on every container kube-claims starts, so leftovers can always be found and removed. */
@@ -17,7 +17,7 @@ export const RUN_LABEL = 'kube-claims.run';
 
 export interface ClusterOptions {
   version: VersionRow;
-  mode: ImageMode;
+  mode: ResolvedMode;
   image?: string;
   /** k3s's registries.yaml (mirrors), placed at /etc/rancher/k3s/registries.yaml. */
   registriesYaml?: string;
@@ -52,7 +52,7 @@ export class StartedCluster {
   }
 }
 
-export function nodeImageFor(version: VersionRow, mode: ImageMode): string {
+export function nodeImageFor(version: VersionRow, mode: ResolvedMode): string {
   return mode === 'online' ? version.k3s : `kube-claims/node:v${version.kubernetes}`;
 }
 

@@ -1,11 +1,11 @@
 // What globalSetup hands to every test file (structured-cloneable only).
 import type { FixtureImages } from './images.js';
-import type { ImageMode } from './settings.js';
+import type { ResolvedMode } from './settings.js';
 
 export interface ClusterInfo {
   version: string;
   image: string;
-  mode: ImageMode;
+  mode: ResolvedMode;
   kubeconfig: string;
   /** A file holding the kubeconfig, for kubectl; removed when the run ends. */
   kubeconfigPath: string;

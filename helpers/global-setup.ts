@@ -1,13 +1,14 @@
 // vitest globalSetup, once per project (one project per Kubernetes version): start the
 // cluster, hand its kubeconfig to every test file, stop it at the end, also on Ctrl-C.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
 import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
 import { chooseKubectl } from './kubectl.js';
-import { readSettings, resolveVersion, SettingError } from './settings.js';
+import { cacheDir, readSettings, resolveVersion, SettingError } from './settings.js';
+import { resolveImageMode } from './image-mode.js';
 import type { ClusterInfo } from './context.js';
 
 function say(line: string) {
@@ -18,30 +19,35 @@ export default async function setup(project: TestProject) {
   try {
     return await startForProject(project);
   } catch (err) {
+    // Any setup failure: one clear line and exit code 2, no stack trace (that goes to a log).
     if (err instanceof SettingError) {
-      // Something for the user to fix: one clear line and exit code 2, no stack trace.
       say(`error: ${err.message}`);
-      process.exit(2);
+    } else {
+      const log = join(cacheDir, 'logs', 'setup-error.log');
+      mkdirSync(dirname(log), { recursive: true });
+      writeFileSync(log, `${new Date().toISOString()} ${project.name}\n${(err as Error)?.stack ?? err}\n`);
+      say(`error: could not start the cluster for ${project.name}: ${String((err as Error)?.message ?? err).split('\n')[0]} (details: ${log})`);
     }
-    throw err;
+    process.exit(2);
   }
 }
 
 async function startForProject(project: TestProject) {
   const settings = readSettings();
   const version = resolveVersion(project.name.replace(/^k8s-/, ''));
-  if (settings.mode === 'offline' && process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
-    // Ryuk's image comes from a registry; offline, kube-claims removes its own containers.
-    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-  }
   const docker = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false });
   if (docker.exitCode !== 0) {
     throw new SettingError(`the Docker engine is not reachable (docker info: ${docker.stderr.trim().split('\n')[0]}); start Docker, or run: bash scripts/docker-engine.sh`);
   }
+  const mode = await resolveImageMode(settings.mode, version, settings.nodeImage, say);
+  if (mode === 'offline' && process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
+    // Ryuk's image comes from a registry; offline, kube-claims removes its own containers.
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  }
   await removeLeftovers(say);
 
   const runId = `${process.pid}-${Date.now()}`;
-  say(`Kubernetes ${version.kubernetes}, images: ${settings.mode} (KUBE_CLAIMS_IMAGES)`);
+  say(`Kubernetes ${version.kubernetes}, images: ${mode}${settings.mode === 'auto' ? ' (chosen by KUBE_CLAIMS_IMAGES=auto)' : ' (KUBE_CLAIMS_IMAGES)'}${settings.registriesYaml ? ', with registry mirrors (registries.yaml)' : ''}`);
   let cluster: StartedCluster | undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'kube-claims-'));
   const stopCluster = () => {
@@ -63,7 +69,7 @@ async function startForProject(project: TestProject) {
 
   try {
     cluster = await startCluster({
-      version, mode: settings.mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, log: say,
+      version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, log: say,
     });
     const kubeconfigPath = join(tmp, 'kubeconfig');
     writeFileSync(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });
@@ -78,7 +84,7 @@ async function startForProject(project: TestProject) {
     const info: ClusterInfo = {
       version: version.kubernetes,
       image: cluster.image,
-      mode: settings.mode,
+      mode,
       kubeconfig: cluster.kubeconfig,
       kubeconfigPath,
       containerId: cluster.containerId,

@@ -2,7 +2,7 @@
 // locally built equivalents (offline, preloaded into the node). Tests use only the contract
 // at the end of the claims catalogue, so either set passes.
 import { join } from 'node:path';
-import { cacheDir, type ImageMode } from './settings.js';
+import { cacheDir, type ResolvedMode } from './settings.js';
 
 export interface FixtureImages {
   /** HTML page on port 80, one log line per request, has sh, wget, hostname, tar. */
@@ -14,7 +14,7 @@ export interface FixtureImages {
 export const bookImages: FixtureImages = { hello: 'kiamol/ch02-hello-kiamol', whoami: 'kiamol/ch02-whoami' };
 const LOCAL: FixtureImages = { hello: 'kube-claims/hello:ch02', whoami: 'kube-claims/whoami:ch02' };
 
-export function fixtureImages(mode: ImageMode): FixtureImages {
+export function fixtureImages(mode: ResolvedMode): FixtureImages {
   return mode === 'online' ? bookImages : LOCAL;
 }
 

@@ -23,7 +23,10 @@ export const supportedVersions: VersionRow[] = JSON.parse(
 /** A setting the user got wrong: reported as one clear line, never a stack trace. */
 export class SettingError extends Error {}
 
-export type ImageMode = 'online' | 'offline';
+/** online: official images, pulled; offline: built here, preloaded; auto: online where possible. */
+export type ImageMode = 'auto' | 'online' | 'offline';
+/** The mode a cluster runs in, once `auto` is decided. */
+export type ResolvedMode = Exclude<ImageMode, 'auto'>;
 
 /** Resolve "1.37" or "1.37.0" to a supported version; refuse anything else with the list. */
 export function resolveVersion(wanted: string): VersionRow {
@@ -38,9 +41,9 @@ export function resolveVersion(wanted: string): VersionRow {
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env) {
-  const mode = (env.KUBE_CLAIMS_IMAGES ?? 'online') as ImageMode;
-  if (mode !== 'online' && mode !== 'offline') {
-    throw new SettingError(`KUBE_CLAIMS_IMAGES must be "online" or "offline", not "${mode}"`);
+  const mode = (env.KUBE_CLAIMS_IMAGES || 'auto') as ImageMode;
+  if (!['auto', 'online', 'offline'].includes(mode)) {
+    throw new SettingError(`KUBE_CLAIMS_IMAGES must be "auto", "online" or "offline", not "${mode}"`);
   }
   const versions = (env.KUBE_CLAIMS_K8S_VERSION ?? supportedVersions[0]!.kubernetes)
     .split(',')

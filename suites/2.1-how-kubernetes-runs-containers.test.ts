@@ -522,7 +522,17 @@ claim('crash-loop-backoff', async ({ ns, kubectl, api, cluster, differs }) => {
   expect(container.restartCount).toBeGreaterThanOrEqual(1);
   expect(container.lastState?.terminated?.exitCode ?? container.state?.terminated?.exitCode).toBe(1);
   expect(watch.events.filter((e) => e.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff' && condition(e.pod, 'Ready') === 'True')).toEqual([]);
-  expect((await kubectl(['logs', 'crasher', '--previous'])).stdout.trim()).toBe('crashing on purpose');
+  // What the crashing container said; between restarts the kubelet may already have replaced
+  // the container `--previous` names, so read the previous and the current one.
+  let said = '';
+  await waitUntil('the crashing container\'s own output in kubectl logs', 30_000, async () => {
+    for (const previous of [true, false]) {
+      const logs = await kubectl(['logs', 'crasher', ...(previous ? ['--previous'] : [])], { reject: false });
+      said = `${logs.stdout}${logs.stderr}`;
+      if (logs.exitCode === 0 && said.trim() === 'crashing on purpose') return true;
+    }
+    return false;
+  }, () => said);
   if (!statuses.includes('CrashLoopBackOff')) {
     const waiting = new Set(watch.events.map((e) => e.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason).filter(Boolean));
     await differs(`STATUS never showed CrashLoopBackOff over ${container.restartCount} restarts (${statuses.join(' > ')}); the kubelet backed off (BackOff events) but published no CrashLoopBackOff waiting state (waiting reasons seen: ${[...waiting].join(', ') || 'none'}; imagePullPolicy ${last.spec!.containers[0]!.imagePullPolicy})`);
