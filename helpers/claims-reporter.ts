@@ -3,15 +3,18 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
-import { buildReport, type ClaimResult, summaryLine, writeReports } from './report.js';
+import { buildReport, type ClaimResult, type RunInfo, summaryLine, writeReports } from './report.js';
 import { projectRoot } from './settings.js';
 import { DIFFERS, NOTE } from './claims.js';
 
 export default class ClaimsReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const results: Record<string, Record<string, ClaimResult>> = {};
+    const runs: Record<string, RunInfo> = {};
     for (const mod of testModules) {
       const version = mod.project.name.replace(/^k8s-/, '');
+      const cluster = mod.project.getProvidedContext().cluster;
+      if (cluster) runs[version] = { nodeImage: cluster.image, mode: cluster.mode, kubectl: cluster.kubectlVersion };
       const byId = (results[version] ??= {});
       for (const test of mod.children.allTests()) {
         const id = test.name.split(':')[0]!;
@@ -35,7 +38,7 @@ export default class ClaimsReporter implements Reporter {
     }
     if (Object.keys(results).length === 0) return;
     const dir = join(projectRoot, 'reports');
-    const report = buildReport(results);
+    const report = buildReport(results, runs);
     const md = writeReports(report, dir);
     for (const v of report.versions) process.stdout.write(`[kube-claims] ${summaryLine(report, v)}\n`);
     process.stdout.write(`[kube-claims] report: ${join(dir, 'claims.md')}\n`);

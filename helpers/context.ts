@@ -12,6 +12,8 @@ export interface ClusterInfo {
   /** The node's container, for node-level steps (crictl). */
   containerId: string;
   kubectl: string;
+  /** The kubectl's own version, for the report. */
+  kubectlVersion: string;
   images: FixtureImages;
   bootSeconds: number;
 }

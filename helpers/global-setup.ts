@@ -89,6 +89,7 @@ async function startForProject(project: TestProject) {
       kubeconfigPath,
       containerId: cluster.containerId,
       kubectl: kubectl.path,
+      kubectlVersion: kubectl.version,
       images: cluster.images,
       bootSeconds: cluster.bootSeconds,
     };

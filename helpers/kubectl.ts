@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { cacheDir } from './settings.js';
+import { cacheDir, SettingError } from './settings.js';
 
 export interface KubectlResult {
   stdout: string;
@@ -98,13 +98,20 @@ export async function chooseKubectl(opts: {
   const serverMinor = Number.parseInt(opts.serverVersion.split('.')[1] ?? '', 10);
   if (opts.override) {
     const v = await clientVersion(opts.override);
-    if (!v) throw new Error(`KUBE_CLAIMS_KUBECTL=${opts.override} does not run (kubectl version --client failed)`);
+    if (!v) throw new SettingError(`KUBE_CLAIMS_KUBECTL=${opts.override} does not run (kubectl version --client failed)`);
     return { path: opts.override, version: v.git, why: 'set by KUBE_CLAIMS_KUBECTL' };
   }
   const user = await clientVersion('kubectl').catch(() => undefined);
   if (user && Math.abs(user.minor - serverMinor) <= 1) {
     const which = await execa('sh', ['-c', 'command -v kubectl']);
     return { path: which.stdout.trim(), version: user.git, why: `yours, within one minor of the server ${opts.serverVersion}` };
+  }
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    // The cluster's own kubectl is a linux/amd64 binary: it cannot stand in here.
+    const yours = user ? `yours is ${user.git}, more than one minor from the server ${opts.serverVersion}` : 'there is no kubectl on PATH';
+    throw new SettingError(
+      `kubectl ${opts.serverVersion.split('.').slice(0, 2).join('.')} (or one minor either side) is needed: ${yours}; install it (kubernetes.io/docs/tasks/tools), or set KUBE_CLAIMS_KUBECTL to one`,
+    );
   }
   const dir = join(cacheDir, 'kubectl', opts.imageId.replace(/^sha256:/, '').slice(0, 16));
   const path = join(dir, 'kubectl');

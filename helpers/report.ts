@@ -20,14 +20,23 @@ export interface ClaimResult {
   title?: string;
 }
 
+/** What ran for one Kubernetes version. */
+export interface RunInfo {
+  nodeImage: string;
+  mode: string;
+  kubectl: string;
+}
+
 export interface ClaimsReport {
   generatedAt: string;
   versions: string[];
+  /** Per version: the node image, image mode and kubectl version used. */
+  runs?: Record<string, RunInfo>;
   claims: { id: string; section: string; claim: string; results: Record<string, ClaimResult> }[];
 }
 
 /** Build the report from results keyed by version, then claim id. Unknown ids are an error. */
-export function buildReport(results: Record<string, Record<string, ClaimResult>>): ClaimsReport {
+export function buildReport(results: Record<string, Record<string, ClaimResult>>, runs?: Record<string, RunInfo>): ClaimsReport {
   const versions = Object.keys(results).sort(compareVersions);
   for (const [version, byId] of Object.entries(results)) {
     for (const id of Object.keys(byId)) {
@@ -37,6 +46,7 @@ export function buildReport(results: Record<string, Record<string, ClaimResult>>
   return {
     generatedAt: new Date().toISOString(),
     versions,
+    runs,
     claims: catalogue.claims.map((c) => ({
       id: c.id,
       section: c.section,
@@ -46,16 +56,26 @@ export function buildReport(results: Record<string, Record<string, ClaimResult>>
   };
 }
 
-/** Several reports (one per CI job) as one. */
+/** How bad a result is, when two jobs report one claim on one version. */
+const SEVERITY: Record<Outcome, number> = { failed: 4, differs: 3, passed: 2, skipped: 1, 'not covered': 0 };
+
+/** Several reports (one per CI job) as one; for a claim two jobs checked, the worse result. */
 export function mergeReports(reports: ClaimsReport[]): ClaimsReport {
   const results: Record<string, Record<string, ClaimResult>> = {};
+  const runs: Record<string, RunInfo> = {};
   for (const r of reports) {
+    Object.assign(runs, r.runs ?? {});
     for (const v of r.versions) {
-      results[v] = Object.fromEntries(
-        r.claims.filter((c) => c.results[v]?.state !== 'not covered').map((c) => [c.id, c.results[v]!]));
+      const byId = (results[v] ??= {});
+      for (const c of r.claims) {
+        const next = c.results[v];
+        if (!next || next.state === 'not covered') continue;
+        const prev = byId[c.id];
+        if (!prev || SEVERITY[next.state] > SEVERITY[prev.state]) byId[c.id] = next;
+      }
     }
   }
-  return buildReport(results);
+  return buildReport(results, runs);
 }
 
 export function summaryLine(report: ClaimsReport, version: string): string {
@@ -76,6 +96,11 @@ export function renderMarkdown(report: ClaimsReport): string {
     `# Chapter ${catalogue.chapter} claims: ${catalogue.title}`,
     '',
     ...report.versions.map((v) => `- ${summaryLine(report, v)}`),
+    '',
+    ...report.versions.filter((v) => report.runs?.[v]).map((v) => {
+      const run = report.runs![v]!;
+      return `Kubernetes ${v}: node image \`${run.nodeImage}\` (${run.mode} images), kubectl ${run.kubectl}.`;
+    }),
     '',
     `| id | section | claim | ${report.versions.map((v) => `Kubernetes ${v}`).join(' | ')} |`,
     `|---|---|---|${report.versions.map(() => '---').join('|')}|`,
