@@ -63,10 +63,15 @@ claim('relabel-releases', async ({ ns, kubectl, api, cluster }) => {
  * The book's relabelling round trip: release the Deployment's pod by changing its label, wait
  * for the replacement, set the label back, and record what the controller did meanwhile.
  */
-async function relabelRoundTrip(api: Api, kubectl: Kubectl, ns: string, name: string, image: string) {
+async function relabelRoundTrip(api: Api, kubectl: Kubectl, ns: string, name: string, image: string, originalReadyForMs = 0) {
   await kubectl(['create', 'deployment', name, `--image=${image}`]);
   const [original] = await waitForReadyPods(api, ns, `app=${name}`, 1);
   const replicaSet = controllerOf(original!)!;
+  if (originalReadyForMs > 0) {
+    const readySince = new Date(original!.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime!).getTime();
+    await waitUntil(`pod ${original!.metadata!.name} Ready for ${originalReadyForMs / 1000} s`, originalReadyForMs + 30_000,
+      () => Date.now() - readySince >= originalReadyForMs);
+  }
   await kubectl(['label', 'pods', '-l', `app=${name}`, '--overwrite', `app=${name}-xyz`]);
   const [replacement] = await waitForReadyPods(api, ns, `app=${name}`, 1);
   await waitForPod(api, ns, original!.metadata!.name!, 'released (no owner)', (p) => !controllerOf(p));
@@ -95,11 +100,13 @@ claim('relabel-adopts', async ({ ns, kubectl, api, cluster }) => {
 });
 
 claim('relabel-adopts-survivor', async ({ ns, kubectl, api, cluster, differs }) => {
-  const { original, replacement, survivor } = await relabelRoundTrip(api, kubectl, ns, 'survivor', cluster.images.hello);
+  // The ReplicaSet removes the pod Ready for the shorter time, comparing the times in powers
+  // of two (LogarithmicScaleDown, on by default since 1.22) and by UID when they tie. In the
+  // book the original has run a while before the reader relabels it; here it has run 10 s, so
+  // that it has been Ready well over twice as long as the replacement when the label returns.
+  const { original, replacement, survivor } = await relabelRoundTrip(api, kubectl, ns, 'survivor', cluster.images.hello, 10_000);
   expect([original.metadata!.name, replacement.metadata!.name]).toContain(survivor.metadata!.name);
   if (survivor.metadata!.name !== original.metadata!.name) {
-    // The ReplicaSet deletes the pod Ready for the shorter time first (counted in powers of
-    // two since Kubernetes 1.22, LogarithmicScaleDown), then by UID when they tie.
     const readyFor = (p: k8s.V1Pod) => ((Date.now() - new Date(p.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime!).getTime()) / 1000).toFixed(1);
     await differs(`the controller kept the newer pod ${replacement.metadata!.name} (Ready for ${readyFor(replacement)} s) and deleted the original ${original.metadata!.name} (Ready for ${readyFor(original)} s)`);
   }
