@@ -52,6 +52,21 @@ export class StartedCluster {
   }
 }
 
+/**
+ * K3sContainer with the node in a cgroup namespace of its own, as kind and k3d run nodes
+ * (@testcontainers/k3s puts it in the host's and binds the host's /sys/fs/cgroup). The
+ * kubelet's pod cgroups then live inside the node container's cgroup: clusters side by side
+ * never see, or remove, each other's pods, and removing the container removes them all.
+ */
+export class NodeContainer extends K3sContainer {
+  constructor(image: string) {
+    super(image);
+    // dockerode's HostConfig type predates CgroupnsMode; the engine API has it (1.41+).
+    Object.assign(this.hostConfig, { CgroupnsMode: 'private' });
+    this.hostConfig.Binds = (this.hostConfig.Binds ?? []).filter((b) => !b.startsWith('/sys/fs/cgroup:'));
+  }
+}
+
 export function nodeImageFor(version: VersionRow, mode: ResolvedMode): string {
   return mode === 'online' ? version.k3s : `kube-claims/node:v${version.kubernetes}`;
 }
@@ -81,7 +96,7 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
   const host = (await getContainerRuntimeClient()).info.containerRuntime.host;
   if (host !== 'localhost') command.push(`--tls-san=${host}`);
 
-  let container = new K3sContainer(image)
+  let container = new NodeContainer(image)
     .withCommand(command)
     .withLabels({ [RUN_LABEL]: opts.runId });
   if (opts.registriesYaml) {
@@ -146,18 +161,21 @@ export async function removeLeftovers(log: (line: string) => void): Promise<void
   ]);
   for (const line of stdout.split('\n').filter(Boolean)) {
     const [id, run] = line.split(' ');
-    const pid = Number.parseInt(run ?? '', 10);
-    if (pid && isAlive(pid)) continue;
+    // Run labels start with the owning process's id; a label that does not is someone else's
+    // convention, and its owner cannot be checked: leave it alone.
+    const owner = /^(\d+)-/.exec(run ?? '');
+    if (!owner || isAlive(Number(owner[1]))) continue;
     log(`removing container ${id} left by an earlier run (${run})`);
     await execa('docker', ['rm', '-f', '-v', id!], { reject: false });
   }
 }
 
+/** Whether a process exists; one we may not signal (EPERM, another user's) exists too. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

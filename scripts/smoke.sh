@@ -38,8 +38,8 @@ poll() {
 
 start_ms=$(($(date +%s%N) / 1000000))
 # The run label starts with this shell's pid, so a concurrent run's sweep sees a live owner.
-docker create --name "$name" --label kube-claims.run=$$-smoke --privileged --cgroupns=host \
-  -v /sys/fs/cgroup:/sys/fs/cgroup --tmpfs /run --tmpfs /var/run -p 127.0.0.1::6443 \
+docker create --name "$name" --label kube-claims.run=$$-smoke --privileged --cgroupns=private \
+  --tmpfs /run --tmpfs /var/run -p 127.0.0.1::6443 \
   "$IMAGE" "${args[@]}" >/dev/null
 docker cp "$HELLO_TAR" "$name:/var/lib/rancher/k3s/agent/images/hello-ch02.tar"
 docker start "$name" >/dev/null
