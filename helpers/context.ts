@@ -9,6 +9,8 @@ export interface ClusterInfo {
   kubeconfig: string;
   /** A file holding the kubeconfig, for kubectl; removed when the run ends. */
   kubeconfigPath: string;
+  /** The run's folder for temporary files (under it, each test's own); removed when the run ends. */
+  tmpDir: string;
   /** The node's container, for node-level steps (crictl). */
   containerId: string;
   kubectl: string;

@@ -106,7 +106,7 @@ export const test = base.extend<Fixtures>({
     use(bindKubectl(cluster.kubectl, cluster.kubeconfigPath, ns)),
   node: async ({ cluster }, use) => use(nodeShell(cluster.containerId)),
   manifests: async ({ cluster }, use) => {
-    const files = new ManifestFiles(cluster.images);
+    const files = new ManifestFiles(cluster.images, cluster.tmpDir);
     await use(files);
     await files.close();
   },

@@ -1,5 +1,6 @@
 // vitest globalSetup, once per project (one project per Kubernetes version): start the
 // cluster, hand its kubeconfig to every test file, stop it at the end, also on Ctrl-C.
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,7 +8,7 @@ import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
 import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
 import { chooseKubectl } from './kubectl.js';
-import { cacheDir, readSettings, resolveVersion, SettingError } from './settings.js';
+import { cacheDir, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
 import { resolveImageMode } from './image-mode.js';
 import type { ClusterInfo } from './context.js';
 
@@ -49,7 +50,10 @@ async function startForProject(project: TestProject) {
   const runId = `${process.pid}-${Date.now()}`;
   say(`Kubernetes ${version.kubernetes}, images: ${mode}${settings.mode === 'auto' ? ' (chosen by KUBE_CLAIMS_IMAGES=auto)' : ' (KUBE_CLAIMS_IMAGES)'}${settings.registriesYaml ? ', with registry mirrors (registries.yaml)' : ''}`);
   let cluster: StartedCluster | undefined;
+  // The run's temporary files (kubeconfig, manifests, copies) live under one folder.
   const tmp = mkdtempSync(join(tmpdir(), 'kube-claims-'));
+  // Outside this process: removes the run's containers and files if it dies without cleaning up.
+  spawn('bash', [join(projectRoot, 'scripts/watchdog.sh'), String(process.pid), runId, tmp], { detached: true, stdio: 'ignore' }).unref();
   const stopCluster = () => {
     const c = cluster;
     cluster = undefined;
@@ -87,6 +91,7 @@ async function startForProject(project: TestProject) {
       mode,
       kubeconfig: cluster.kubeconfig,
       kubeconfigPath,
+      tmpDir: tmp,
       containerId: cluster.containerId,
       kubectl: kubectl.path,
       kubectlVersion: kubectl.version,

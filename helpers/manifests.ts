@@ -40,11 +40,11 @@ export class ManifestFiles {
   private dir?: string;
   private server?: Server;
 
-  constructor(private readonly images: FixtureImages) {}
+  constructor(private readonly images: FixtureImages, private readonly tmpRoot = tmpdir()) {}
 
   /** A file holding the resolved manifest `name`. */
   file(name: string): string {
-    this.dir ??= mkdtempSync(join(tmpdir(), 'kube-claims-manifests-'));
+    this.dir ??= mkdtempSync(join(this.tmpRoot, 'manifests-'));
     const path = join(this.dir, name);
     writeFileSync(path, resolvedManifest(name, this.images));
     return path;

@@ -11,6 +11,8 @@ source "$(dirname "$0")/lib.sh"
 
 WRAPPER=/usr/local/lib/kube-claims/runc-dropcaps
 PROBE_IMAGE=kube-claims/probe:busybox
+# The dockerd this script started, so that it stops only that one, never one by name.
+PIDFILE=$KC_CACHE/dockerd.pid
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -26,18 +28,24 @@ start_dockerd() {
   # No systemd on these machines: run dockerd detached, in its own session.
   local args=()
   if [ -x "$WRAPPER" ]; then args+=(--add-runtime "kube-claims=$WRAPPER" --default-runtime kube-claims); fi
-  kc_say "starting dockerd ${args[*]:-}"
+  kc_say "changing the host: starting dockerd ${args[*]:-} (log: $KC_LOG_DIR/dockerd.log)"
   as_root setsid nohup dockerd "${args[@]}" >>"$KC_LOG_DIR/dockerd.log" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
   wait_for_engine
 }
 
-stop_dockerd() {
-  as_root pkill -x dockerd || true
+started_here() { [ -f "$PIDFILE" ] && as_root kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+
+stop_our_dockerd() {
+  local pid; pid=$(cat "$PIDFILE")
+  kc_say "changing the host: stopping the dockerd this script started (pid $pid)"
+  as_root kill "$pid"
   local deadline=$((SECONDS + 30))
-  while pgrep -x dockerd >/dev/null; do
-    [ $SECONDS -lt $deadline ] || kc_die "dockerd did not stop within 30s"
+  while as_root kill -0 "$pid" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || kc_die "dockerd (pid $pid) did not stop within 30s"
     sleep 0.5
   done
+  rm -f "$PIDFILE"
 }
 
 ensure_probe_image() {
@@ -55,32 +63,38 @@ privileged_works() {
   return 1
 }
 
-# 1. An engine binary.
-if ! command -v dockerd >/dev/null 2>&1; then
-  command -v apt-get >/dev/null || kc_die "no Docker engine (dockerd) and no apt-get to install one; install Docker and start it"
-  kc_say "installing Debian's docker.io"
-  kc_apt_install docker.io
-fi
-
-# 2. A running engine.
-if ! docker info >/dev/null 2>&1; then
-  if pgrep -x dockerd >/dev/null; then wait_for_engine; else start_dockerd; fi
-fi
-
-# 3. Privileged containers.
-ensure_probe_image
-if privileged_works; then
-  kc_say "Docker engine ready: $(docker version --format '{{.Server.Version}}'), cgroup v$(docker info --format '{{.CgroupVersion}}'), privileged containers work"
+ready() {
+  kc_say "Docker engine ready: $(docker version --format '{{.Server.Version}}'), cgroup v$(docker info --format '{{.CgroupVersion}}'), privileged containers work$*"
   exit 0
+}
+
+# 1. An engine that answers: Docker Desktop, Colima, a remote DOCKER_HOST, or a local dockerd.
+if ! docker info >/dev/null 2>&1; then
+  command -v docker >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1 || {
+    command -v apt-get >/dev/null || kc_die "no Docker engine answers (docker info) and there is no apt-get to install one; install Docker and start it"
+    kc_say "changing the host: installing Debian's docker.io (no Docker engine answers)"
+    kc_apt_install docker.io
+  }
+  if pgrep -x dockerd >/dev/null; then
+    kc_say "a dockerd is running but does not answer yet; waiting for it"
+    wait_for_engine
+  else
+    start_dockerd
+  fi
 fi
+
+# 2. Privileged containers (k3s needs them).
+ensure_probe_image
+privileged_works && ready
 grep -q 'unable to apply caps' "$KC_LOG_DIR/privileged-probe.log" ||
   kc_die "privileged containers fail, for a reason this script cannot fix: $(cat "$KC_LOG_DIR/privileged-probe.log")"
-kc_say "privileged containers fail (capability bounding set: $(grep CapBnd /proc/self/status | cut -f2)); registering the runtime wrapper $WRAPPER"
-as_root install -D -m 0755 "$KC_ROOT/scripts/runc-dropcaps" "$WRAPPER"
-if pgrep -x dockerd >/dev/null; then
-  kc_say "restarting dockerd with the wrapper as its default runtime"
-  stop_dockerd
+kc_say "privileged containers fail: the host's capability bounding set ($(grep CapBnd /proc/self/status | cut -f2)) lacks capabilities Docker grants them"
+if ! started_here; then
+  kc_die "the running Docker engine was not started by this script, so it is left alone; restart it with: dockerd --add-runtime kube-claims=$WRAPPER --default-runtime kube-claims (after: sudo install -D -m 0755 scripts/runc-dropcaps $WRAPPER)"
 fi
-pgrep -x dockerd >/dev/null || start_dockerd
+kc_say "changing the host: installing $WRAPPER and making it dockerd's default runtime: every container of this engine then starts through it (it drops only the capabilities the host lacks, then runs runc)"
+as_root install -D -m 0755 "$KC_ROOT/scripts/runc-dropcaps" "$WRAPPER"
+stop_our_dockerd
+start_dockerd
 privileged_works || kc_die "privileged containers still fail with the wrapper: $(cat "$KC_LOG_DIR/privileged-probe.log")"
-kc_say "Docker engine ready: $(docker version --format '{{.Server.Version}}'), cgroup v$(docker info --format '{{.CgroupVersion}}'), privileged containers work (through $WRAPPER)"
+ready " (through $WRAPPER)"

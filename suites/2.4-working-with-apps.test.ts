@@ -1,6 +1,5 @@
 // Section 2.4: Working with applications in pods.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { claim } from '../helpers/fixtures.js';
@@ -66,7 +65,7 @@ claim('logs-by-selector', async ({ ns, kubectl, api, cluster }) => {
 claim('cp-from-pod', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`]);
   await waitForPodReady(api, ns, 'hello-kiamol');
-  const dir = await mkdtemp(join(tmpdir(), 'kube-claims-cp-'));
+  const dir = await mkdtemp(join(cluster.tmpDir, 'cp-'));
   try {
     const local = join(dir, 'index.html');
     await kubectl(['cp', `${ns}/hello-kiamol:${PAGE}`, local]);
@@ -82,7 +81,7 @@ claim('cp-from-pod', async ({ ns, kubectl, api, cluster }) => {
 claim('cp-to-pod', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`]);
   await waitForPodReady(api, ns, 'hello-kiamol');
-  const dir = await mkdtemp(join(tmpdir(), 'kube-claims-cp-'));
+  const dir = await mkdtemp(join(cluster.tmpDir, 'cp-'));
   try {
     const page = `<html><body>copied into ${ns}/hello-kiamol by kubectl cp</body></html>\n`;
     const local = join(dir, 'copied.html');
