@@ -34,9 +34,15 @@ claim('pod-wraps-containers', async ({ ns, kubectl, api, cluster }) => {
 claim('run-not-ready', async ({ ns, kubectl, api, cluster }) => {
   const run = await kubectl(['run', 'not-yet', `--image=${cluster.images.hello}`]);
   expect(run.stdout.trim()).toBe('pod/not-yet created');
-  const justCreated = await api.core.readNamespacedPod({ name: 'not-yet', namespace: ns });
-  expect(condition(justCreated, 'Ready')).not.toBe('True');
-  // ...and it does get there afterwards: kubectl simply did not wait.
+  // What kubectl got back when it returned: the Pod as the API server created it, not yet
+  // Ready (reading the Pod again afterwards would race the kubelet). A kubectl that waited
+  // would hold a later version of the object.
+  const returned = await kubectl.json<k8s.V1Pod>(['run', 'not-yet-2', `--image=${cluster.images.hello}`]);
+  expect(returned.status?.phase).toBe('Pending');
+  expect(condition(returned, 'Ready')).not.toBe('True');
+  // ...and both do get there afterwards, in later versions of the object: kubectl simply did not wait.
+  const ready = await waitForPodReady(api, ns, 'not-yet-2');
+  expect(BigInt(ready.metadata!.resourceVersion!)).toBeGreaterThan(BigInt(returned.metadata!.resourceVersion!));
   await waitForPodReady(api, ns, 'not-yet');
 });
 
