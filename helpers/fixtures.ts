@@ -11,6 +11,7 @@ import { ManifestFiles } from './manifests.js';
 import { nodeShell, type NodeShell } from './node.js';
 import { startPortForward, type Forward } from './port-forward.js';
 import { waitUntil } from './wait.js';
+import { readSettings } from './settings.js';
 
 export interface Api {
   config: k8s.KubeConfig;
@@ -157,7 +158,7 @@ export function claim(
   }
   const stated = differenceOn(entry, version);
   // KUBE_CLAIMS_REPEAT=N checks every claim N times on the same cluster (a soak run).
-  const repeat = Number.parseInt(process.env.KUBE_CLAIMS_REPEAT ?? '1', 10) || 1;
+  const repeat = readSettings().repeat;
   for (let round = 1; round <= repeat; round++) {
     const name = repeat > 1 ? `${title} (round ${round}/${repeat})` : title;
     test.concurrent(name, async ({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, annotate }) => {

@@ -62,10 +62,19 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     registriesYaml: registriesYaml(env),
     /** kubectl binary to use instead of choosing one. */
     kubectl: env.KUBE_CLAIMS_KUBECTL,
+    /** Check every claim this many times on the same cluster (soak runs). */
+    repeat: positiveInteger(env, 'KUBE_CLAIMS_REPEAT', 1),
   };
 }
 
 export type Settings = ReturnType<typeof readSettings>;
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^[1-9]\d*$/.test(raw)) throw new SettingError(`${name} must be a whole number of 1 or more, not "${raw}"`);
+  return Number(raw);
+}
 
 /**
  * k3s's registries.yaml for the node: a file of the user's (KUBE_CLAIMS_REGISTRIES_YAML), or
