@@ -16,11 +16,14 @@ try {
 export default defineConfig({
   test: {
     // One project per Kubernetes version; each starts its own cluster in globalSetup.
-    projects: settings.versions.map((v) => ({
-      extends: true,
-      test: { name: `k8s-${v.kubernetes}`, globalSetup: ['helpers/global-setup.ts'] },
-    })),
-    include: ['suites/**/*.test.ts'],
+    projects: [
+      ...settings.versions.map((v) => ({
+        extends: true as const,
+        test: { name: `k8s-${v.kubernetes}`, include: ['suites/**/*.test.ts'], globalSetup: ['helpers/global-setup.ts'] },
+      })),
+      // The harness's own checks (bad input, ...): no cluster.
+      { extends: true as const, test: { name: 'checks', include: ['checks/**/*.test.ts'] } },
+    ],
     // Files share the cluster; each test gets its own namespace.
     fileParallelism: true,
     maxWorkers: 4,

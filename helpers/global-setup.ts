@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
 import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
-import { chooseKubectl } from './kubectl.js';
+import { checkKubectl, chooseKubectl } from './kubectl.js';
 import { cacheDir, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
 import { resolveImageMode } from './image-mode.js';
 import type { ClusterInfo } from './context.js';
@@ -40,6 +40,7 @@ async function startForProject(project: TestProject) {
   if (docker.exitCode !== 0) {
     throw new SettingError(`the Docker engine is not reachable (docker info: ${docker.stderr.trim().split('\n')[0]}); start Docker, or run: bash scripts/docker-engine.sh`);
   }
+  if (settings.kubectl) await checkKubectl(settings.kubectl);
   const mode = await resolveImageMode(settings.mode, version, settings.nodeImage, say);
   if (mode === 'offline' && process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
     // Ryuk's image comes from a registry; offline, kube-claims removes its own containers.

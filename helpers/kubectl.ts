@@ -85,6 +85,13 @@ async function clientVersion(binary: string): Promise<{ minor: number; git: stri
   return { minor: Number.parseInt(v.minor, 10), git: v.gitVersion };
 }
 
+/** KUBE_CLAIMS_KUBECTL must run; checked before a cluster boots. */
+export async function checkKubectl(path: string): Promise<void> {
+  if (!(await clientVersion(path).catch(() => undefined))) {
+    throw new SettingError(`KUBE_CLAIMS_KUBECTL=${path} does not run (kubectl version --client failed); set it to a kubectl binary, or unset it`);
+  }
+}
+
 /**
  * The user's kubectl when it is within one minor version of the server (kubectl's own skew
  * policy); otherwise the cluster's own, copied out of the node image once and cached by image.
