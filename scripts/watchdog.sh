@@ -8,10 +8,25 @@
 #   usage: scripts/watchdog.sh PID RUN TMP_DIR
 set -uo pipefail
 pid=$1 run=$2 dir=$3
+log=${KUBE_CLAIMS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-claims}/logs/watchdog.log
+mkdir -p "$(dirname "$log")"
+exec >>"$log" 2>&1
 while kill -0 "$pid" 2>/dev/null; do sleep 1; done
 filter=(--filter "label=kube-claims.run=$run")
-ids=$(docker ps -aq "${filter[@]}")
-[ -z "$ids" ] || docker rm -f -v $ids >/dev/null
+# A container the process asked for just before it died may still be being created: sweep
+# until five sweeps in a row find nothing.
+quiet=0
+while [ $quiet -lt 5 ]; do
+  ids=$(docker ps -aq "${filter[@]}")
+  if [ -n "$ids" ]; then
+    quiet=0
+    echo "$(date -u +%FT%TZ) run $run: process $pid ended; removing its containers $ids"
+    docker rm -f -v $ids >/dev/null
+  else
+    quiet=$((quiet + 1))
+  fi
+  sleep 1
+done
 docker network ls -q "${filter[@]}" | xargs -r docker network rm >/dev/null
 docker volume ls -q "${filter[@]}" | xargs -r docker volume rm >/dev/null
 rm -rf "$dir"
