@@ -24,11 +24,11 @@ export default defineConfig({
       // The harness's own checks (bad input, ...): no cluster.
       { extends: true as const, test: { name: 'checks', include: ['checks/**/*.test.ts'] } },
     ],
-    // Files share the cluster; each test gets its own namespace.
+    // Files share the cluster; each test gets its own namespace. KUBE_CLAIMS_WORKERS and
+    // KUBE_CLAIMS_CONCURRENCY set how many files, and tests per file, run at once.
     fileParallelism: true,
-    maxWorkers: 4,
-    // Tests of a file run side by side (each in its own namespace); the node has little CPU.
-    maxConcurrency: 4,
+    maxWorkers: settings.workers,
+    maxConcurrency: settings.concurrency,
     testTimeout: 180_000,
     hookTimeout: 300_000,
     // Show console output (the diagnostics) only for tests that failed.

@@ -7,6 +7,7 @@ const rows: { mistake: string; env: Record<string, string>; says: RegExp }[] = [
   { mistake: 'an unknown Kubernetes version', env: { KUBE_CLAIMS_K8S_VERSION: '1.20' }, says: /unknown Kubernetes version "1\.20" \(KUBE_CLAIMS_K8S_VERSION\); known: \d/ },
   { mistake: 'an unknown image mode', env: { KUBE_CLAIMS_IMAGES: 'sometimes' }, says: /KUBE_CLAIMS_IMAGES must be "auto", "online" or "offline", not "sometimes"/ },
   { mistake: 'a repeat count that is not a whole number of 1 or more', env: { KUBE_CLAIMS_REPEAT: '-3' }, says: /KUBE_CLAIMS_REPEAT must be a whole number of 1 or more, not "-3"/ },
+  { mistake: 'a worker count that is not a whole number of 1 or more', env: { KUBE_CLAIMS_WORKERS: 'many' }, says: /KUBE_CLAIMS_WORKERS must be a whole number of 1 or more, not "many"/ },
   { mistake: 'a registry mirror that is not a registry address', env: { KUBE_CLAIMS_REGISTRY_MIRROR: 'ftp://mirror' }, says: /KUBE_CLAIMS_REGISTRY_MIRROR must be a registry address/ },
   { mistake: 'a registries.yaml that cannot be read', env: { KUBE_CLAIMS_REGISTRIES_YAML: '/nonexistent/registries.yaml' }, says: /KUBE_CLAIMS_REGISTRIES_YAML=\/nonexistent\/registries\.yaml cannot be read \(ENOENT\)/ },
   { mistake: 'a Docker engine that does not answer', env: { DOCKER_HOST: 'tcp://127.0.0.1:9' }, says: /the Docker engine is not reachable .*start Docker, or run: bash scripts\/docker-engine\.sh/ },

@@ -49,6 +49,7 @@ async function startForProject(project: TestProject) {
   await removeLeftovers(say);
 
   const runId = `${process.pid}-${Date.now()}`;
+  say(`parallelism: ${settings.workers} test files at once, ${settings.concurrency} tests per file (KUBE_CLAIMS_WORKERS, KUBE_CLAIMS_CONCURRENCY)`);
   say(`Kubernetes ${version.kubernetes}, images: ${mode}${settings.mode === 'auto' ? ' (chosen by KUBE_CLAIMS_IMAGES=auto)' : ' (KUBE_CLAIMS_IMAGES)'}${settings.registriesYaml ? ', with registry mirrors (registries.yaml)' : ''}`);
   let cluster: StartedCluster | undefined;
   // The run's temporary files (kubeconfig, manifests, copies) live under one folder.

@@ -1,5 +1,6 @@
 // Every setting of a run, read from the environment in one place (the README's table).
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse, stringify } from 'yaml';
 import { fileURLToPath } from 'node:url';
 
@@ -64,6 +65,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     kubectl: env.KUBE_CLAIMS_KUBECTL,
     /** Check every claim this many times on the same cluster (soak runs). */
     repeat: positiveInteger(env, 'KUBE_CLAIMS_REPEAT', 1),
+    /** Test files at once (vitest workers); the node, not the test process, is what is busy. */
+    workers: positiveInteger(env, 'KUBE_CLAIMS_WORKERS', Math.min(8, 2 * availableParallelism())),
+    /** Tests at once within a file, each in its own namespace. */
+    concurrency: positiveInteger(env, 'KUBE_CLAIMS_CONCURRENCY', 4),
   };
 }
 
