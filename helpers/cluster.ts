@@ -9,7 +9,7 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
-import { type ResolvedMode, SettingError, type VersionRow } from './settings.js';
+import { keptDir, type ResolvedMode, SettingError, type VersionRow } from './settings.js';
 import { waitUntil } from './wait.js';
 
 /** Label on every container kube-claims starts, so leftovers can always be found and removed. */
@@ -165,6 +165,8 @@ export async function removeLeftovers(log: (line: string) => void): Promise<void
     // convention, and its owner cannot be checked: leave it alone.
     const owner = /^(\d+)-/.exec(run ?? '');
     if (!owner || isAlive(Number(owner[1]))) continue;
+    // Kept on purpose (KUBE_CLAIMS_KEEP) until scripts/remove-kept.sh removes it.
+    if (existsSync(join(keptDir(), run!))) continue;
     log(`removing container ${id} left by an earlier run (${run})`);
     await execa('docker', ['rm', '-f', '-v', id!], { reject: false });
   }

@@ -2,6 +2,9 @@
 import type { FixtureImages } from './images.js';
 import type { ResolvedMode } from './settings.js';
 
+/** In the run's tmpDir: the namespaces tests kept (KUBE_CLAIMS_KEEP), one per line. */
+export const KEPT_NAMESPACES = 'kept-namespaces';
+
 export interface ClusterInfo {
   version: string;
   image: string;

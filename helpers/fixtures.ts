@@ -12,6 +12,9 @@ import { nodeShell, type NodeShell } from './node.js';
 import { startPortForward, type Forward } from './port-forward.js';
 import { waitUntil } from './wait.js';
 import { readSettings } from './settings.js';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KEPT_NAMESPACES } from './context.js';
 
 export interface Api {
   config: k8s.KubeConfig;
@@ -88,9 +91,22 @@ async function deleteTestNamespace(api: Api, name: string): Promise<void> {
 export const test = base.extend<Fixtures>({
   cluster: async ({}, use) => use(inject('cluster')),
   api: async ({ cluster }, use) => use(apiFor(cluster)),
-  ns: async ({ api, task }, use) => {
+  ns: async ({ api, task, cluster }, use) => {
     const name = await createTestNamespace(api, task.name.split(':')[0]!);
     await use(name);
+    // The test has ended (a timeout too): on failure, what a person needs to see.
+    const failed = task.result?.state === 'fail';
+    if (failed) {
+      const kubectl = bindKubectl(cluster.kubectl, cluster.kubeconfigPath, name);
+      const diag = await namespaceDiagnostics(kubectl, name).catch((e) => `diagnostics failed: ${e}`);
+      console.error(`\n===== ${task.name.split(':')[0]} failed in namespace ${name}; what the cluster shows =====\n${diag}`);
+    }
+    const { keep } = readSettings();
+    if (keep === 'always' || (keep === 'on-failure' && failed)) {
+      // Left for a person to inspect; the run keeps the cluster too (helpers/global-setup.ts).
+      appendFileSync(join(cluster.tmpDir, KEPT_NAMESPACES), `${name}\t${task.name}\n`);
+      return;
+    }
     await deleteTestNamespace(api, name);
   },
   otherNamespace: async ({ api, task }, use) => {
@@ -164,13 +180,8 @@ export function claim(
     test.concurrent(name, async ({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, annotate }) => {
       const note = async (text: string) => void (await annotate(text, NOTE));
       const differs = async (why: string) => void (await annotate(why, DIFFERS));
-      try {
-        await fn({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, note, differs, claim: entry });
-      } catch (err) {
-        const diag = await namespaceDiagnostics(kubectl, ns).catch((e) => `diagnostics failed: ${e}`);
-        console.error(`\n===== ${id} failed in namespace ${ns}; what the cluster shows =====\n${diag}`);
-        throw err;
-      }
+      // On failure the ns fixture prints describe, events and logs (also after a timeout).
+      await fn({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, note, differs, claim: entry });
       // The test checked the behaviour the catalogue states for this version.
       if (stated) await differs(stated.why);
     }, timeoutMs);

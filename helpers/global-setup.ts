@@ -1,16 +1,16 @@
 // vitest globalSetup, once per project (one project per Kubernetes version): start the
 // cluster, hand its kubeconfig to every test file, stop it at the end, also on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
 import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
 import { checkKubectl, chooseKubectl } from './kubectl.js';
-import { cacheDir, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
+import { cacheDir, keptDir, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
 import { resolveImageMode } from './image-mode.js';
-import type { ClusterInfo } from './context.js';
+import { type ClusterInfo, KEPT_NAMESPACES } from './context.js';
 
 function say(line: string) {
   process.stderr.write(`[kube-claims] ${line}\n`);
@@ -55,7 +55,7 @@ async function startForProject(project: TestProject) {
   // The run's temporary files (kubeconfig, manifests, copies) live under one folder.
   const tmp = mkdtempSync(join(tmpdir(), 'kube-claims-'));
   // Outside this process: removes the run's containers and files if it dies without cleaning up.
-  spawn('bash', [join(projectRoot, 'scripts/watchdog.sh'), String(process.pid), runId, tmp], { detached: true, stdio: 'ignore' }).unref();
+  spawn('bash', [join(projectRoot, 'scripts/watchdog.sh'), String(process.pid), runId, tmp, keptDir()], { detached: true, stdio: 'ignore' }).unref();
   const stopCluster = () => {
     const c = cluster;
     cluster = undefined;
@@ -110,7 +110,31 @@ async function startForProject(project: TestProject) {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', stopCluster);
+    const keptNamespaces = join(tmp, KEPT_NAMESPACES);
+    if (cluster && (settings.keep === 'always' || (settings.keep === 'on-failure' && existsSync(keptNamespaces)))) {
+      keepCluster(cluster, runId, tmp, settings.keep);
+      cluster = undefined;
+    }
     stopCluster();
   };
+}
+
+/**
+ * KUBE_CLAIMS_KEEP: leave the cluster running, its kubeconfig and the kept namespaces under
+ * ~/.cache/kube-claims/kept/RUN (which the watchdog and later runs' sweeps respect), and say
+ * how to look around and how to remove it all.
+ */
+function keepCluster(cluster: StartedCluster, runId: string, tmp: string, keep: string): void {
+  const dir = join(keptDir(), runId);
+  mkdirSync(dir, { recursive: true });
+  const kubeconfig = join(dir, 'kubeconfig');
+  copyFileSync(join(tmp, 'kubeconfig'), kubeconfig);
+  const kept = existsSync(join(tmp, KEPT_NAMESPACES)) ? readFileSync(join(tmp, KEPT_NAMESPACES), 'utf8') : '';
+  writeFileSync(join(dir, 'namespaces'), kept);
+  writeFileSync(join(dir, 'container'), `${cluster.containerId}\n`);
+  const namespaces = kept.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
+  say(`KUBE_CLAIMS_KEEP=${keep}: kept cluster ${cluster.version} (container ${cluster.containerId.slice(0, 12)})${namespaces.length ? ` and the namespaces ${namespaces.join(', ')}` : ''}`);
+  say(`  look around:   kubectl --kubeconfig ${kubeconfig} get pods -A${namespaces[0] ? `; kubectl --kubeconfig ${kubeconfig} -n ${namespaces[0]} describe pods` : ''}`);
+  say(`  remove it all: bash ${join(projectRoot, 'scripts/remove-kept.sh')} ${runId}`);
 }
 

@@ -67,12 +67,24 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     repeat: positiveInteger(env, 'KUBE_CLAIMS_REPEAT', 1),
     /** Test files at once (vitest workers); the node, not the test process, is what is busy. */
     workers: positiveInteger(env, 'KUBE_CLAIMS_WORKERS', Math.min(8, 2 * availableParallelism())),
+    /** Leave the cluster and test namespaces in place after the run: never, on-failure, always. */
+    keep: oneOf(env, 'KUBE_CLAIMS_KEEP', ['never', 'on-failure', 'always'] as const, 'never'),
     /** Tests at once within a file, each in its own namespace. */
     concurrency: positiveInteger(env, 'KUBE_CLAIMS_CONCURRENCY', 4),
   };
 }
 
 export type Settings = ReturnType<typeof readSettings>;
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!values.includes(raw as T)) throw new SettingError(`${name} must be one of ${values.map((v) => `"${v}"`).join(', ')}, not "${raw}"`);
+  return raw as T;
+}
+
+/** Where kept clusters are recorded (kubeconfig, namespaces), one folder per run. */
+export const keptDir = () => `${cacheDir}/kept`;
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name]?.trim();

@@ -3,30 +3,41 @@
 # PID ends, however it ends (SIGKILL included), remove what the run labelled
 # kube-claims.run=RUN (containers with their anonymous volumes, networks, volumes) and the
 # run's temporary folder. A run that ends normally has removed them already; this finds
-# nothing then. Testcontainers' Ryuk does the same for containers where its image can be
-# pulled; this also works offline, and covers the temporary files.
-#   usage: scripts/watchdog.sh PID RUN TMP_DIR
+# nothing then. A run kept on purpose (KUBE_CLAIMS_KEEP: a folder KEPT_DIR/RUN exists) is left
+# to scripts/remove-kept.sh. Testcontainers' Ryuk does the same for containers where its image
+# can be pulled; this also works offline, and covers the temporary files.
+#   usage: scripts/watchdog.sh PID RUN TMP_DIR [KEPT_DIR]
 set -uo pipefail
-pid=$1 run=$2 dir=$3
-log=${KUBE_CLAIMS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-claims}/logs/watchdog.log
-mkdir -p "$(dirname "$log")"
-exec >>"$log" 2>&1
-while kill -0 "$pid" 2>/dev/null; do sleep 1; done
-filter=(--filter "label=kube-claims.run=$run")
-# A container the process asked for just before it died may still be being created: sweep
-# until five sweeps in a row find nothing.
-quiet=0
-while [ $quiet -lt 5 ]; do
-  ids=$(docker ps -aq "${filter[@]}")
-  if [ -n "$ids" ]; then
-    quiet=0
-    echo "$(date -u +%FT%TZ) run $run: process $pid ended; removing its containers $ids"
-    docker rm -f -v $ids >/dev/null
-  else
-    quiet=$((quiet + 1))
+
+main() {
+  local pid=$1 run=$2 dir=$3 kept=${4:-}
+  local log=${KUBE_CLAIMS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-claims}/logs/watchdog.log
+  mkdir -p "$(dirname "$log")"
+  exec >>"$log" 2>&1
+  while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+  if [ -n "$kept" ] && [ -d "$kept/$run" ]; then
+    echo "$(date -u +%FT%TZ) run $run: process $pid ended; its cluster is kept ($kept/$run)"
+    rm -rf "$dir"
+    return
   fi
-  sleep 1
-done
-docker network ls -q "${filter[@]}" | xargs -r docker network rm >/dev/null
-docker volume ls -q "${filter[@]}" | xargs -r docker volume rm >/dev/null
-rm -rf "$dir"
+  local filter=(--filter "label=kube-claims.run=$run") quiet=0 ids
+  # A container the process asked for just before it died may still be being created: sweep
+  # until five sweeps in a row find nothing.
+  while [ $quiet -lt 5 ]; do
+    ids=$(docker ps -aq "${filter[@]}")
+    if [ -n "$ids" ]; then
+      quiet=0
+      echo "$(date -u +%FT%TZ) run $run: process $pid ended; removing its containers $ids"
+      docker rm -f -v $ids >/dev/null
+    else
+      quiet=$((quiet + 1))
+    fi
+    sleep 1
+  done
+  docker network ls -q "${filter[@]}" | xargs -r docker network rm >/dev/null
+  docker volume ls -q "${filter[@]}" | xargs -r docker volume rm >/dev/null
+  rm -rf "$dir"
+}
+
+# All of it is read before it runs, so replacing this file never disturbs a running watchdog.
+main "$@"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Remove a cluster that a run kept (KUBE_CLAIMS_KEEP): its node container with its volumes, and
+# its kubeconfig and notes under ~/.cache/kube-claims/kept/RUN.
+#   usage: scripts/remove-kept.sh RUN      remove that run's cluster (the run printed this command)
+#          scripts/remove-kept.sh --all    remove every kept cluster
+#          scripts/remove-kept.sh          list the kept clusters
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+KEPT=$KC_CACHE/kept
+
+remove() {
+  local run=$1
+  [ -d "$KEPT/$run" ] || kc_die "no kept cluster for run $run (kept: $(ls "$KEPT" 2>/dev/null | tr '\n' ' '))"
+  kc_need_docker
+  local ids; ids=$(docker ps -aq --filter "label=kube-claims.run=$run")
+  if [ -n "$ids" ]; then
+    kc_say "removing the node container(s) of run $run: $ids"
+    # Stop gracefully first: the node removes its pods; then the container and its volumes.
+    docker stop -t 30 $ids >/dev/null
+    docker rm -f -v $ids >/dev/null
+  fi
+  rm -rf "${KEPT:?}/$run"
+  kc_say "removed kept run $run"
+}
+
+case "${1:-}" in
+  "")
+    if [ -z "$(ls -A "$KEPT" 2>/dev/null)" ]; then kc_say "no kept clusters"; exit 0; fi
+    for run in "$KEPT"/*; do
+      echo "$(basename "$run")  kubeconfig: $run/kubeconfig  namespaces: $(cut -f1 "$run/namespaces" | tr '\n' ' ')"
+    done ;;
+  --all) for run in "$KEPT"/*; do [ -d "$run" ] && remove "$(basename "$run")"; done; true ;;
+  *) remove "$1" ;;
+esac
