@@ -1,0 +1,126 @@
+// The benchmark: N full runs of the chapter (`npm test`'s vitest, the claim projects only),
+// each measured from outside: wall time, boot (node container start to the first test),
+// test phase, teardown, per-claim durations, CPU seconds of the node versus the test process,
+// and the node's peak memory. Prints medians with min and max, writes a JSON file so that two
+// commits can be compared. Not a test: nothing fails on speed.
+//   usage: npm run bench -- [--runs N] [--out FILE]      (settings as for npm test, e.g. KUBE_CLAIMS_K8S_VERSION)
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { execa } from 'execa';
+import type { ClaimsReport } from '../helpers/report.js';
+import { projectRoot } from '../helpers/settings.js';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+};
+const runs = Number(option('runs', '3'));
+const out = option('out', join(projectRoot, 'reports', 'bench.json'));
+if (!Number.isInteger(runs) || runs < 1) {
+  process.stderr.write(`bench: --runs must be a whole number of 1 or more, not "${option('runs', '')}"\n`);
+  process.exit(2);
+}
+
+interface Run {
+  wallS: number;
+  bootS: number;
+  testsS: number;
+  teardownS: number;
+  testProcessCpuS: number;
+  nodeCpuS: number;
+  nodePeakMemMiB: number;
+  exitCode: number;
+  claims: Record<string, number>;
+}
+
+/** CPU seconds and peak memory of a container, from its cgroup (v1 or v2), or undefined once gone. */
+function containerUsage(id: string): { cpuS: number; peakMiB: number } | undefined {
+  const v2 = `/sys/fs/cgroup/system.slice/docker-${id}.scope`;
+  try {
+    if (existsSync(v2)) {
+      const usec = Number(/usage_usec (\d+)/.exec(readFileSync(`${v2}/cpu.stat`, 'utf8'))![1]);
+      const peak = existsSync(`${v2}/memory.peak`) ? Number(readFileSync(`${v2}/memory.peak`, 'utf8')) : 0;
+      return { cpuS: usec / 1e6, peakMiB: peak / 2 ** 20 };
+    }
+    const ns = Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, 'utf8'));
+    const peak = Number(readFileSync(`/sys/fs/cgroup/memory/docker/${id}/memory.max_usage_in_bytes`, 'utf8'));
+    return { cpuS: ns / 1e9, peakMiB: peak / 2 ** 20 };
+  } catch {
+    return undefined;
+  }
+}
+
+async function oneRun(n: number): Promise<Run> {
+  const started = Date.now();
+  const at: Record<string, number> = {};
+  let nodeId: string | undefined;
+  let usage = { cpuS: 0, peakMiB: 0 };
+  // bash's `times` reports the CPU of every process the run started and waited for.
+  const proc = execa('bash', ['-c', 'npx vitest run --project "k8s-*"; rc=$?; times >&2; exit $rc'], {
+    cwd: projectRoot, env: { FORCE_COLOR: '0' }, reject: false, all: true,
+  });
+  proc.all?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      const now = Date.now();
+      if (line.includes('[kube-claims] starting ')) at.start ??= now;
+      if (line.includes('[kube-claims] kubectl: ')) at.tests ??= now;
+      if (line.includes('[kube-claims] stopping cluster')) at.teardown ??= now;
+    }
+  });
+  let done = false;
+  void proc.finally(() => (done = true));
+  while (!done) {
+    if (!nodeId && at.start) {
+      const ps = await execa('docker', ['ps', '-q', '--no-trunc', '--filter', 'label=kube-claims.run'], { reject: false });
+      nodeId = ps.stdout.split('\n').find(Boolean);
+    }
+    const u = nodeId ? containerUsage(nodeId) : undefined;
+    if (u) usage = { cpuS: Math.max(usage.cpuS, u.cpuS), peakMiB: Math.max(usage.peakMiB, u.peakMiB) };
+    await delay(250);
+  }
+  const result = await proc;
+  const ended = Date.now();
+  const times = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(result.all ?? '');
+  const report: ClaimsReport = JSON.parse(readFileSync(join(projectRoot, 'reports', 'claims.json'), 'utf8'));
+  const version = report.versions[0]!;
+  const claims = Object.fromEntries(report.claims
+    .filter((c) => c.results[version]?.durationMs)
+    .map((c) => [c.id, c.results[version]!.durationMs! / 1000]));
+  const run: Run = {
+    wallS: (ended - started) / 1000,
+    bootS: ((at.tests ?? ended) - (at.start ?? started)) / 1000,
+    testsS: ((at.teardown ?? ended) - (at.tests ?? started)) / 1000,
+    teardownS: (ended - (at.teardown ?? ended)) / 1000,
+    testProcessCpuS: times ? Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]) : NaN,
+    nodeCpuS: usage.cpuS,
+    nodePeakMemMiB: usage.peakMiB,
+    exitCode: result.exitCode ?? -1,
+    claims,
+  };
+  process.stderr.write(`[bench] run ${n}/${runs}: wall ${run.wallS.toFixed(1)} s, boot ${run.bootS.toFixed(1)} s, tests ${run.testsS.toFixed(1)} s, teardown ${run.teardownS.toFixed(1)} s, CPU node ${run.nodeCpuS.toFixed(1)} s / test process ${run.testProcessCpuS.toFixed(1)} s, node peak ${run.nodePeakMemMiB.toFixed(0)} MiB, exit ${run.exitCode}\n`);
+  return run;
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length / 2;
+  const median = s.length % 2 ? s[Math.floor(mid)]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median: +median.toFixed(2), min: +s[0]!.toFixed(2), max: +s.at(-1)!.toFixed(2) };
+};
+
+const results: Run[] = [];
+for (let i = 1; i <= runs; i++) results.push(await oneRun(i));
+const fields = ['wallS', 'bootS', 'testsS', 'teardownS', 'nodeCpuS', 'testProcessCpuS', 'nodePeakMemMiB'] as const;
+const summary = Object.fromEntries(fields.map((f) => [f, stats(results.map((r) => r[f]))]));
+const ids = [...new Set(results.flatMap((r) => Object.keys(r.claims)))];
+const claims = Object.fromEntries(ids.map((id) => [id, stats(results.map((r) => r.claims[id]).filter((x): x is number => x !== undefined))]));
+const commit = (await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, reject: false })).stdout;
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ commit, date: new Date().toISOString(), runs: results.length, summary, claims, results }, null, 2)}\n`);
+for (const f of fields) console.log(`${f.padEnd(16)} median ${summary[f]!.median}  (min ${summary[f]!.min}, max ${summary[f]!.max})`);
+const perClaim = Object.values(claims).map((c) => c.median);
+console.log(`per-claim median of medians ${stats(perClaim).median} s (min ${stats(perClaim).min}, max ${stats(perClaim).max}); slowest: ${Object.entries(claims).sort((a, b) => b[1].median - a[1].median).slice(0, 3).map(([id, c]) => `${id} ${c.median} s`).join(', ')}`);
+console.log(`written: ${out}`);
+process.exit(results.some((r) => r.exitCode !== 0) ? 1 : 0);
