@@ -6,6 +6,7 @@ import type { Reporter, TestModule } from 'vitest/node';
 import { buildReport, type ClaimResult, type RunInfo, summaryLine, writeReports } from './report.js';
 import { projectRoot } from './settings.js';
 import { DIFFERS, NOTE } from './claims.js';
+import type { Step } from './steps.js';
 
 export default class ClaimsReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -23,6 +24,8 @@ export default class ClaimsReporter implements Reporter {
         const r = test.result();
         const annotations = test.annotations();
         const differs = annotations.filter((a) => a.type === DIFFERS).map((a) => a.message);
+        const steps = (test.meta() as { steps?: Step[] }).steps;
+        const failedStep = steps?.find((x) => !x.ok);
         const state = r.state === 'pending' ? 'skipped'
           : r.state === 'passed' && differs.length > 0 ? 'differs'
           : r.state;
@@ -32,8 +35,9 @@ export default class ClaimsReporter implements Reporter {
           state,
           title: test.name,
           durationMs: Math.round(test.diagnostic()?.duration ?? 0),
+          steps,
           reason: r.state === 'skipped' ? r.note
-            : r.state === 'failed' ? r.errors?.[0]?.message?.split('\n')[0]
+            : r.state === 'failed' ? `${r.errors?.[0]?.message?.split('\n')[0]}${failedStep ? ` (in step: ${failedStep.name})` : ''}`
             : [...differs, ...annotations.filter((a) => a.type === NOTE).map((a) => a.message)].join('; ') || undefined,
         };
       }

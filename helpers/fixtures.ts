@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { inject, test as base } from 'vitest';
 import type { ClusterInfo } from './context.js';
 import { catalogueClaim, differenceOn, DIFFERS, NOTE, notApplicable, type CatalogueClaim } from './claims.js';
+import { newRecorder, orderedSteps, recording, step, type Recorder, type Step } from './steps.js';
 import { namespaceDiagnostics } from './diagnostics.js';
 import { bindKubectl, type Kubectl } from './kubectl.js';
 import { ManifestFiles } from './manifests.js';
@@ -36,6 +37,8 @@ export interface Fixtures {
   manifests: ManifestFiles;
   /** Make another namespace for this test (beside `ns`); deleted after the test. */
   otherNamespace: () => Promise<string>;
+  /** The test's steps (kubectl commands, waits, node commands, named steps), for the report. */
+  steps: Recorder;
 }
 
 // One set of clients per cluster (per Kubernetes version), shared by a file's tests.
@@ -89,10 +92,18 @@ async function deleteTestNamespace(api: Api, name: string): Promise<void> {
 }
 
 export const test = base.extend<Fixtures>({
+  // Set up first, so that it is torn down last: after a timeout too, the steps reach the report.
+  steps: async ({ task }, use) => {
+    const recorder = newRecorder();
+    await use(recorder);
+    // Task meta reaches the reporter with the test's result (annotations are closed by now).
+    (task.meta as { steps?: Step[] }).steps = orderedSteps(recorder);
+  },
   cluster: async ({}, use) => use(inject('cluster')),
   api: async ({ cluster }, use) => use(apiFor(cluster)),
-  ns: async ({ api, task, cluster }, use) => {
-    const name = await createTestNamespace(api, task.name.split(':')[0]!);
+  ns: async ({ api, task, cluster, steps }, use) => {
+    const name = await recording(steps, () => step('create the test namespace (and wait for its ServiceAccount)', () =>
+      createTestNamespace(api, task.name.split(':')[0]!)));
     await use(name);
     // The test has ended (a timeout too): on failure, what a person needs to see.
     const failed = task.result?.state === 'fail';
@@ -107,7 +118,7 @@ export const test = base.extend<Fixtures>({
       appendFileSync(join(cluster.tmpDir, KEPT_NAMESPACES), `${name}\t${task.name}\n`);
       return;
     }
-    await deleteTestNamespace(api, name);
+    await recording(steps, () => step('delete the test namespace', () => deleteTestNamespace(api, name)));
   },
   otherNamespace: async ({ api, task }, use) => {
     const made: string[] = [];
@@ -130,9 +141,9 @@ export const test = base.extend<Fixtures>({
   forward: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (f: Fixtures['forward']) => Promise<void>) => {
     const started: Forward[] = [];
     await use(async (target, remotePort, localPort) => {
-      const f = await startPortForward({
+      const f = await step(`kubectl port-forward ${target} ${localPort ?? ''}:${remotePort}`, () => startPortForward({
         kubectl: cluster.kubectl, kubeconfig: cluster.kubeconfigPath, namespace: ns, target, remotePort, localPort,
-      });
+      }));
       started.push(f);
       return f;
     });
@@ -151,6 +162,8 @@ export interface ClaimContext {
    * reported without calling this.
    */
   differs: (why: string) => Promise<void>;
+  /** Run `fn` as a named step: its duration and outcome go into the report. */
+  step: typeof step;
 }
 
 /**
@@ -177,11 +190,11 @@ export function claim(
   const repeat = readSettings().repeat;
   for (let round = 1; round <= repeat; round++) {
     const name = repeat > 1 ? `${title} (round ${round}/${repeat})` : title;
-    test.concurrent(name, async ({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, annotate }) => {
+    test.concurrent(name, async ({ steps, cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, annotate }) => {
       const note = async (text: string) => void (await annotate(text, NOTE));
       const differs = async (why: string) => void (await annotate(why, DIFFERS));
       // On failure the ns fixture prints describe, events and logs (also after a timeout).
-      await fn({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, note, differs, claim: entry });
+      await recording(steps, () => fn({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, note, differs, step, claim: entry, steps }));
       // The test checked the behaviour the catalogue states for this version.
       if (stated) await differs(stated.why);
     }, timeoutMs);

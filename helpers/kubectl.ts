@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { cacheDir, SettingError } from './settings.js';
+import { step } from './steps.js';
 
 export interface KubectlResult {
   stdout: string;
@@ -37,7 +38,9 @@ export type Kubectl = ((args: string[], opts?: KubectlOptions) => Promise<Kubect
 };
 
 export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
-  const run = async (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> => {
+  const run = (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> =>
+    step(`kubectl ${args.join(' ')}`, () => runKubectl(args, opts));
+  const runKubectl = async (args: string[], opts: KubectlOptions): Promise<KubectlResult> => {
     const ns = opts.namespace ?? namespace;
     const full = ['--kubeconfig', kubeconfig, ...(ns ? ['--namespace', ns] : []), ...args];
     const res = await execa(binary, full, {

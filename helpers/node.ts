@@ -1,6 +1,7 @@
 // Node-level access: commands inside the node's container (the book's `docker container ...`
 // steps become crictl there), through testcontainers' container runtime client.
 import { getContainerRuntimeClient } from 'testcontainers';
+import { step } from './steps.js';
 
 export interface NodeShell {
   /** Run a command in the node container; throws with its output on a non-zero exit. */
@@ -10,7 +11,8 @@ export interface NodeShell {
 }
 
 export function nodeShell(containerId: string): NodeShell {
-  const exec = async (command: string[]) => {
+  const exec = (command: string[]) => step(`on the node: ${command.join(' ')}`, () => execOnNode(command));
+  const execOnNode = async (command: string[]) => {
     const client = await getContainerRuntimeClient();
     const container = client.container.getById(containerId);
     const res = await client.container.exec(container, command);

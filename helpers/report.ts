@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
 import { catalogue } from './claims.js';
+import type { Step } from './steps.js';
 
 /**
  * passed: the cluster behaves as the book says; differs: it does not on this version, as the
@@ -18,6 +19,8 @@ export interface ClaimResult {
   /** Why it was skipped or differs, the first line of the failure, or a note on this version. */
   reason?: string;
   title?: string;
+  /** The test's steps: kubectl commands, waits, node commands and named steps, in order. */
+  steps?: Step[];
 }
 
 /** What ran for one Kubernetes version. */
@@ -85,7 +88,10 @@ export function summaryLine(report: ClaimsReport, version: string): string {
 
 const cell = (r: ClaimResult | undefined) => {
   if (!r) return '';
-  const secs = r.durationMs !== undefined ? ` (${(r.durationMs / 1000).toFixed(1)} s)` : '';
+  const slowest = [...(r.steps ?? [])].sort((a, b) => b.ms - a.ms)[0];
+  const secs = r.durationMs !== undefined
+    ? ` (${(r.durationMs / 1000).toFixed(1)} s${slowest ? `; slowest step ${(slowest.ms / 1000).toFixed(1)} s: ${slowest.name.slice(0, 60).replace(/\|/g, "\\|")}` : ''})`
+    : '';
   const mark = { passed: '✅ passed', differs: '🔶 differs', failed: '❌ failed', skipped: '⏭️ skipped', 'not covered': '⚪ not covered' }[r.state];
   const why = r.reason ? `: ${r.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')}` : '';
   return `${mark}${secs}${why}`;
@@ -124,7 +130,11 @@ function junitFor(report: ClaimsReport, version: string): string {
     t.property('kube-claims.state', r.state);
     if (r.state === 'failed') t.failure(r.reason ?? 'failed');
     if (r.state === 'skipped' || r.state === 'not covered') t.skipped();
-    if (r.reason && r.state !== 'failed') t.standardOutput(`${r.state}: ${r.reason}`);
+    const lines = [
+      ...(r.reason && r.state !== 'failed' ? [`${r.state}: ${r.reason}`] : []),
+      ...(r.steps ?? []).map((x) => `step at ${(x.at / 1000).toFixed(1)} s, ${(x.ms / 1000).toFixed(1)} s, ${x.ok ? 'ok' : `FAILED: ${x.error}`}: ${x.name}`),
+    ];
+    if (lines.length) t.standardOutput(lines.join('\n'));
   }
   return junit.build();
 }

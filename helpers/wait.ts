@@ -1,5 +1,6 @@
 // Polling with a bound: every wait says what it awaited and what it saw instead.
 import { setTimeout as delay } from 'node:timers/promises';
+import { step } from './steps.js';
 
 export class WaitTimeoutError extends Error {}
 
@@ -17,6 +18,16 @@ export async function waitUntil(
   check: () => Promise<boolean> | boolean,
   seen?: () => string,
   intervalMs = 250,
+): Promise<void> {
+  return step(`wait for ${what}`, () => poll(what, timeoutMs, check, seen, intervalMs));
+}
+
+async function poll(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean> | boolean,
+  seen: (() => string) | undefined,
+  intervalMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'nothing yet';
