@@ -59,8 +59,8 @@ fetch_debs() {
   local tmp; tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
   local -a want=() missing=()
-  local uri file size hash
-  while read -r uri file size hash; do
+  local file hash
+  while read -r _ file _ hash; do
     want+=("$file")
     if [ -f "$DEBS/$file" ] && [ "$(sha "$DEBS/$file")" = "${hash#SHA256:}" ]; then
       echo "cached: $file"
@@ -71,7 +71,7 @@ fetch_debs() {
   if [ ${#missing[@]} -gt 0 ]; then
     echo "downloading: ${missing[*]}"
     (cd "$tmp" && apt-get "${APT_AS[@]}" download "${missing[@]}")
-    while read -r uri file size hash; do
+    while read -r _ file _ hash; do
       [ -f "$tmp/$file" ] || continue
       [ "$(sha "$tmp/$file")" = "${hash#SHA256:}" ] || { echo "checksum mismatch: $file" >&2; exit 1; }
       mv "$tmp/$file" "$DEBS/$file"

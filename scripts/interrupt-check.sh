@@ -9,7 +9,7 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 kc_need_docker
-cd "$KC_ROOT"
+cd "$KC_ROOT" || exit 1
 
 signals=${1:-INT TERM KILL}
 stages=${2:-boot mid teardown}

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the image and engine scripts. Source it; do not run it.
 # Stages print what they do and how long they took; a failed stage names itself and shows
 # the last lines of its command's output, which is kept in full under $KC_LOG_DIR.
@@ -13,7 +14,8 @@ kc_die() { printf '[kube-claims] error: %s\n' "$*" >&2; exit 1; }
 # kc_stage NAME COMMAND...: run COMMAND with its output in a log file, print the duration.
 kc_stage() {
   local name=$1; shift
-  local log="$KC_LOG_DIR/$(printf '%s' "$name" | tr -c 'A-Za-z0-9._-' '_').log"
+  local log
+  log="$KC_LOG_DIR/$(printf '%s' "$name" | tr -c 'A-Za-z0-9._-' '_').log"
   local start=$SECONDS
   kc_say "stage '$name': started (log: $log)"
   # A subshell outside any `if`, so that `set -e` holds inside the stage's functions.

@@ -14,5 +14,7 @@ fi
 cd "$KC_ROOT"
 npx tsc --noEmit -p .
 "$bin/actionlint" -no-color
-bash -n scripts/*.sh .ci/run images/node/k3s
-kc_say "lint passed (tsc, actionlint $ACTIONLINT_VERSION, bash -n)"
+bash -n scripts/*.sh .ci/run images/node/k3s images/node/ctr
+command -v shellcheck >/dev/null || kc_apt_install shellcheck
+shellcheck -S warning scripts/*.sh .ci/run images/node/k3s images/node/ctr
+kc_say "lint passed (tsc, actionlint $ACTIONLINT_VERSION, bash -n, shellcheck $(shellcheck --version | sed -n 's/^version: //p'))"
