@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
-import { getContainerRuntimeClient } from 'testcontainers';
+import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
@@ -76,9 +76,13 @@ async function dockerCgroupVersion(): Promise<string> {
   return stdout.trim();
 }
 
+/** Whether the engine holds `image` (testcontainers' client: the engine the run uses). */
+export async function imagePresent(image: string): Promise<boolean> {
+  return (await getContainerRuntimeClient()).image.exists(ImageName.fromString(image));
+}
+
 async function assertImagePresent(image: string, version: string): Promise<void> {
-  const { exitCode } = await execa('docker', ['image', 'inspect', image], { reject: false });
-  if (exitCode !== 0) {
+  if (!(await imagePresent(image))) {
     throw new SettingError(
       `offline mode needs the image ${image}, which is not present; build it with: bash scripts/build-images.sh ${version}`,
     );

@@ -12,7 +12,7 @@ import { ManifestFiles } from './manifests.js';
 import { nodeShell, type NodeShell } from './node.js';
 import { startPortForward, type Forward } from './port-forward.js';
 import { waitUntil } from './wait.js';
-import { readSettings } from './settings.js';
+import { readSettings, type Settings } from './settings.js';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEPT_NAMESPACES } from './context.js';
@@ -61,6 +61,10 @@ function apiFor(cluster: ClusterInfo): Api {
 }
 
 const NAMESPACE_DELETE_TIMEOUT_MS = 90_000;
+
+/** The run's settings, read once per worker (not once per test). */
+let cachedSettings: Settings | undefined;
+const settings = () => (cachedSettings ??= readSettings());
 
 /** A fresh namespace named after the test, once its default ServiceAccount exists. */
 async function createTestNamespace(api: Api, prefix: string): Promise<string> {
@@ -112,7 +116,7 @@ export const test = base.extend<Fixtures>({
       const diag = await namespaceDiagnostics(kubectl, name).catch((e) => `diagnostics failed: ${e}`);
       console.error(`\n===== ${task.name.split(':')[0]} failed in namespace ${name}; what the cluster shows =====\n${diag}`);
     }
-    const { keep } = readSettings();
+    const { keep } = settings();
     if (keep === 'always' || (keep === 'on-failure' && failed)) {
       // Left for a person to inspect; the run keeps the cluster too (helpers/global-setup.ts).
       appendFileSync(join(cluster.tmpDir, KEPT_NAMESPACES), `${name}\t${task.name}\n`);
@@ -187,7 +191,7 @@ export function claim(
   }
   const stated = differenceOn(entry, version);
   // KUBE_CLAIMS_REPEAT=N checks every claim N times on the same cluster (a soak run).
-  const repeat = readSettings().repeat;
+  const { repeat } = settings();
   for (let round = 1; round <= repeat; round++) {
     const name = repeat > 1 ? `${title} (round ${round}/${repeat})` : title;
     test.concurrent(name, async ({ steps, cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, annotate }) => {

@@ -3,15 +3,11 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
+import { imagePresent } from './cluster.js';
 import { fixtureTarballs } from './images.js';
 import { projectRoot, SettingError, type ImageMode, type ResolvedMode, type VersionRow } from './settings.js';
 
 type Say = (line: string) => void;
-
-async function imagePresent(image: string): Promise<boolean> {
-  const client = await getContainerRuntimeClient();
-  return client.image.exists(ImageName.fromString(image));
-}
 
 /** Pull `image` unless present; the reason it failed, or undefined when it is there. */
 async function pullFailure(image: string): Promise<string | undefined> {

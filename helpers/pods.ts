@@ -1,6 +1,7 @@
 // Small verbs about pods, built on client-node. They wait; they do not assert.
 import * as k8s from '@kubernetes/client-node';
 import type { Api } from './fixtures.js';
+import type { Kubectl } from './kubectl.js';
 import { waitUntil } from './wait.js';
 
 export function condition(pod: k8s.V1Pod, type: string): string | undefined {
@@ -84,4 +85,24 @@ export async function waitForPodGone(api: Api, namespace: string, name: string, 
       throw err;
     }
   }, () => seen);
+}
+
+/**
+ * Wait until a restarting container's log (the current or the previous container's: between
+ * restarts the kubelet may already have replaced the one `--previous` names) matches `said`;
+ * returns that log.
+ */
+export async function waitForRestartingLog(
+  kubectl: Kubectl, pod: string, container: string, said: RegExp, timeoutMs = 30_000,
+): Promise<string> {
+  let log = '';
+  await waitUntil(`container ${pod}/${container} to log ${said}`, timeoutMs, async () => {
+    for (const previous of [true, false]) {
+      const r = await kubectl(['logs', pod, '-c', container, ...(previous ? ['--previous'] : [])], { reject: false });
+      log = r.exitCode === 0 ? r.stdout : r.stderr;
+      if (r.exitCode === 0 && said.test(log)) return true;
+    }
+    return false;
+  }, () => log);
+  return log;
 }

@@ -5,7 +5,7 @@ import semver from 'semver';
 import { expect } from 'vitest';
 import { describeBlock, describeField, describeSection } from '../helpers/describe.js';
 import { type Api, claim } from '../helpers/fixtures.js';
-import { condition, waitForPod, waitForPodReady, watchPods } from '../helpers/pods.js';
+import { condition, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/pods.js';
 import { waitUntil } from '../helpers/wait.js';
 import { forVersion } from '../helpers/claims.js';
 import { markedPath, waitForAccessLine, accessLineFor } from '../helpers/access-log.js';
@@ -185,18 +185,8 @@ claim('pod-port-shared', async ({ ns, kubectl, api, cluster, manifests }) => {
   expect(winner.restartCount).toBe(0);
   expect(winner.state?.running, `container ${winner.name} keeps running`).toBeTruthy();
   expect(loser.lastState?.terminated?.exitCode, `container ${loser.name} exit code`).not.toBe(0);
-  // The loser's log says why. Between restarts the kubelet may replace the container whose
-  // log `--previous` names, so read the current and the previous one until either says it.
-  let said = '';
-  await waitUntil(`container ${loser.name} to log "address in use"`, 30_000, async () => {
-    for (const previous of [true, false]) {
-      const logs = await kubectl(['logs', 'port-clash', '-c', loser.name, ...(previous ? ['--previous'] : [])], { reject: false });
-      said = `${logs.stdout}${logs.stderr}`;
-      if (/address (already )?in use/i.test(said)) return true;
-    }
-    return false;
-  }, () => said);
-  expect(said).toMatch(/address (already )?in use/i);
+  // The loser's log says why.
+  await waitForRestartingLog(kubectl, 'port-clash', loser.name, /address (already )?in use/i);
 });
 
 claim('pod-phases', async ({ ns, kubectl, api, cluster }) => {
@@ -530,17 +520,8 @@ claim('crash-loop-backoff', async ({ ns, kubectl, api, cluster, differs }) => {
   const inBackOff = watch.events.filter((e) => e.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
   expect(inBackOff.filter((e) => condition(e.pod, 'Ready') === 'True'), 'Ready while in CrashLoopBackOff').toEqual([]);
   for (const row of shown().filter((r) => r[2] === 'CrashLoopBackOff')) expect(row[1], 'READY while in CrashLoopBackOff').toBe('0/1');
-  // What the crashing container said; between restarts the kubelet may already have replaced
-  // the container `--previous` names, so read the previous and the current one.
-  let said = '';
-  await waitUntil('the crashing container\'s own output in kubectl logs', 30_000, async () => {
-    for (const previous of [true, false]) {
-      const logs = await kubectl(['logs', 'crasher', ...(previous ? ['--previous'] : [])], { reject: false });
-      said = `${logs.stdout}${logs.stderr}`;
-      if (logs.exitCode === 0 && said.trim() === 'crashing on purpose') return true;
-    }
-    return false;
-  }, () => said);
+  // What the crashing container said.
+  await waitForRestartingLog(kubectl, 'crasher', 'crasher', /^crashing on purpose\n?$/);
   const readerSaw = shown().some((r) => r[2] === 'CrashLoopBackOff');
   // The reader's view follows the API's: both saw CrashLoopBackOff, or neither did.
   expect(readerSaw, `kubectl showed ${shown().map((r) => r[2]).join(' > ')}; the API reported CrashLoopBackOff ${inBackOff.length} time(s)`).toBe(inBackOff.length > 0);
