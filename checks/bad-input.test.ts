@@ -1,11 +1,29 @@
 // Bad input gets one clear line and exit code 2, never a stack trace. Each row runs the real
 // command (this project's vitest, as `npm test` does, with one setting wrong); no cluster starts.
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { projectRoot } from '../helpers/settings.js';
 
-const rows: { mistake: string; env: Record<string, string>; says: RegExp }[] = [
+interface Row {
+  mistake: string;
+  env?: Record<string, string>;
+  /** A mistake in the project's own files: made in a copy of the project, never in this one. */
+  edit?: (root: string) => void;
+  says: RegExp;
+}
+
+const editFile = (root: string, file: string, change: (text: string) => string) => {
+  const path = join(root, file);
+  const before = readFileSync(path, 'utf8');
+  const after = change(before);
+  if (after === before) throw new Error(`the row's edit of ${file} changed nothing`);
+  writeFileSync(path, after);
+};
+
+const rows: Row[] = [
   { mistake: 'an unknown Kubernetes version', env: { KUBE_CLAIMS_K8S_VERSION: '1.20' }, says: /unknown Kubernetes version "1\.20" \(KUBE_CLAIMS_K8S_VERSION\); known: \d/ },
   { mistake: 'an unknown image mode', env: { KUBE_CLAIMS_IMAGES: 'sometimes' }, says: /KUBE_CLAIMS_IMAGES must be "auto", "online" or "offline", not "sometimes"/ },
   { mistake: 'a repeat count that is not a whole number of 1 or more', env: { KUBE_CLAIMS_REPEAT: '-3' }, says: /KUBE_CLAIMS_REPEAT must be a whole number of 1 or more, not "-3"/ },
@@ -15,7 +33,32 @@ const rows: { mistake: string; env: Record<string, string>; says: RegExp }[] = [
   { mistake: 'a Docker engine that does not answer', env: { DOCKER_HOST: 'tcp://127.0.0.1:9' }, says: /the Docker engine is not reachable .*start Docker, or run: bash scripts\/docker-engine\.sh/ },
   { mistake: 'a kubectl that does not run', env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_KUBECTL: '/nonexistent/kubectl' }, says: /KUBE_CLAIMS_KUBECTL=\/nonexistent\/kubectl does not run/ },
   { mistake: 'a node image that is not there', env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_NODE_IMAGE: 'kube-claims/node:v0.0.0-missing' }, says: /offline mode needs the image kube-claims\/node:v0\.0\.0-missing, which is not present; build it with: / },
+  {
+    mistake: 'a catalogue entry with an invalid field',
+    edit: (root) => editFile(root, 'claims/ch02.yaml', (t) => t.replace('section: "2.1"', 'section: "two point one"')),
+    says: /claims\/ch02\.yaml: claim "pod-wraps-containers" \(#1\): section: must be a section number such as "2\.1"/,
+  },
+  {
+    mistake: 'a test naming a claim id the catalogue does not have',
+    edit: (root) => editFile(root, 'suites/2.1-how-kubernetes-runs-containers.test.ts', (t) => t.replace("claim('pod-wraps-containers'", "claim('pod-wrap-containers'")),
+    says: /suites\/2\.1-how-kubernetes-runs-containers\.test\.ts:\d+: claim id "pod-wrap-containers" is not in claims\/ch02\.yaml; did you mean "pod-wraps-containers"\?/,
+  },
+  {
+    mistake: 'a test in the suites without a claim id',
+    edit: (root) => writeFileSync(join(root, 'suites/2.9-extra.test.ts'), "import { test } from 'vitest';\n\ntest('pods are nice', () => {});\n"),
+    says: /suites\/2\.9-extra\.test\.ts:3: a test without a claim id; write it as claim\('<id>', \.\.\.\) with an id from claims\/ch02\.yaml/,
+  },
 ];
+
+/** A copy of the project (its own files; node_modules linked) to make one mistake in. */
+function projectCopy(): string {
+  const root = mkdtempSync(join(tmpdir(), 'kube-claims-check-'));
+  onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+  const skip = new Set(['node_modules', 'reports', '.git'].map((d) => join(projectRoot, d)));
+  cpSync(projectRoot, root, { recursive: true, filter: (src) => !skip.has(src.replace(/\/$/, '')) });
+  symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'));
+  return root;
+}
 
 /** The environment without this run's own settings, so that each row has only its one mistake. */
 function settingsFree(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -25,9 +68,11 @@ function settingsFree(env: NodeJS.ProcessEnv): Record<string, string> {
 
 describe('bad input', () => {
   // One row at a time: each starts a vitest of its own, and a cluster run may share the machine.
-  test.each(rows)('$mistake: one line, exit code 2, no stack trace', async ({ env, says }) => {
-    const run = await execa(join(projectRoot, 'node_modules/.bin/vitest'), ['run', '--project', 'k8s-*'], {
-      cwd: projectRoot,
+  test.each(rows)('$mistake: one line, exit code 2, no stack trace', async ({ env, edit, says }) => {
+    let root = projectRoot;
+    if (edit) edit((root = projectCopy()));
+    const run = await execa(join(root, 'node_modules/.bin/vitest'), ['run', '--project', 'k8s-*'], {
+      cwd: root,
       env: { ...settingsFree(process.env), ...env, CI: 'true', FORCE_COLOR: '0' }, extendEnv: false, reject: false, all: true, timeout: 120_000,
     });
     expect(run.exitCode, run.all).toBe(2);

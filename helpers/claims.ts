@@ -1,71 +1,95 @@
 // The claims catalogue (claims/ch02.yaml) and `claim()`, which turns one claim into a test.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import semver from 'semver';
+import { z } from 'zod';
+import { projectRoot, SettingError } from './settings.js';
 
 /** Annotation types a claim's test writes and the claims reporter reads. */
 export const NOTE = 'kube-claims';
 export const DIFFERS = 'kube-claims:differs';
 
+const range = z.string().refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=1.35" or "<1.36"');
+const text = z.string().min(1, 'must not be empty');
+
 /** Versions on which the cluster does not behave as the book says, and why. */
-export interface Difference {
-  kubernetes: string;
-  why: string;
-}
+const difference = z.strictObject({ kubernetes: range, why: text });
+export type Difference = z.infer<typeof difference>;
 
-export interface CatalogueClaim {
-  id: string;
-  section: string;
+const catalogueClaimSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case words joined by dashes'),
+  section: z.string().regex(/^\d+\.\d+$/, 'must be a section number such as "2.1"'),
   /** What the book (or the reader's notes) says. */
-  claim: string;
+  claim: text,
   /** The behaviour the test checks, as a sentence: the test's title after the id. */
-  title: string;
-  observe: string;
+  title: text,
+  observe: text,
   /** Semver range of Kubernetes versions the claim applies to (absent: all). */
-  kubernetes?: string;
-  /** A cluster feature the claim needs, such as `two-nodes`. */
-  needs?: string;
-  conditions?: { type: string; kubernetes?: string }[];
+  kubernetes: range.optional(),
+  /** A cluster feature the claim needs. */
+  needs: z.enum(['two-nodes']).optional(),
+  conditions: z.array(z.strictObject({ type: text, kubernetes: range.optional() })).optional(),
   /** describe-fields: the fields `kubectl describe pod` must show. */
-  fields?: string[];
+  fields: z.array(text).optional(),
   /** container-replaced: RESTARTS after the container is removed, by Kubernetes version. */
-  restartsAfterRemoval?: { kubernetes: string; restarts: number }[];
+  restartsAfterRemoval: z.array(z.strictObject({ kubernetes: range, restarts: z.number().int().min(0) })).optional(),
   /** container-replaced-never: what follows the removal, by Kubernetes version. */
-  afterRemoval?: { kubernetes: string; replaced: boolean; phase: string; restarts: number; reason: string; status: string }[];
-  differs?: Difference[];
-}
+  afterRemoval: z.array(z.strictObject({
+    kubernetes: range, replaced: z.boolean(), phase: text, restarts: z.number().int().min(0), reason: text, status: text,
+  })).optional(),
+  differs: z.array(difference).optional(),
+});
+export type CatalogueClaim = z.infer<typeof catalogueClaimSchema>;
 
-export interface Catalogue {
-  chapter: number;
-  title: string;
-  claims: CatalogueClaim[];
-}
-
-export const catalogue: Catalogue = checkCatalogue(parse(readFileSync(new URL('../claims/ch02.yaml', import.meta.url), 'utf8')));
-
-/** Every entry has its text fields and a unique id; a mistake names the entry. */
-function checkCatalogue(c: Catalogue): Catalogue {
+const catalogueSchema = z.strictObject({
+  chapter: z.number().int().positive(),
+  title: text,
+  claims: z.array(catalogueClaimSchema).min(1),
+}).superRefine((c, ctx) => {
   const seen = new Set<string>();
-  for (const [i, entry] of (c?.claims ?? []).entries()) {
-    for (const field of ['id', 'section', 'claim', 'title', 'observe'] as const) {
-      if (typeof entry[field] !== 'string' || entry[field] === '') {
-        throw new Error(`claims/ch02.yaml: claim #${i + 1} (${entry.id ?? 'no id'}) has no "${field}"`);
-      }
-    }
-    if (seen.has(entry.id)) throw new Error(`claims/ch02.yaml: claim id "${entry.id}" appears twice`);
+  c.claims.forEach((entry, i) => {
+    if (seen.has(entry.id)) ctx.addIssue({ code: 'custom', path: ['claims', i, 'id'], message: `"${entry.id}" appears twice` });
     seen.add(entry.id);
-    for (const d of entry.differs ?? []) {
-      if (!semver.validRange(d.kubernetes) || !d.why) throw new Error(`claims/ch02.yaml: ${entry.id}: each "differs" row needs a version range and a why`);
-    }
+  });
+});
+export type Catalogue = z.infer<typeof catalogueSchema>;
+
+/** The catalogue file, relative to the project root. */
+export const CATALOGUE_FILE = 'claims/ch02.yaml';
+
+let loaded: Catalogue | undefined;
+
+/**
+ * The catalogue, read and validated once. A mistake in it is a SettingError naming the entry
+ * and field (`claims/ch02.yaml: claim "pod-has-ip" (#3): section: must be ...`).
+ */
+export function catalogue(): Catalogue {
+  if (loaded) return loaded;
+  const file = join(projectRoot, CATALOGUE_FILE);
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new SettingError(`${CATALOGUE_FILE} cannot be read as YAML: ${String((err as Error).message).split('\n')[0]}`);
   }
-  return c;
+  const result = catalogueSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const [, index, ...rest] = issue.path;
+    const entry = typeof index === 'number' ? (raw as { claims: { id?: unknown }[] }).claims[index] : undefined;
+    const where = entry ? `claim ${typeof entry.id === 'string' ? `"${entry.id}" ` : ''}(#${(index as number) + 1}): ${rest.join('.') || 'entry'}` : issue.path.join('.') || 'top level';
+    const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
+    throw new SettingError(`${CATALOGUE_FILE}: ${where}: ${issue.message}${more}; fix the entry (fields: see the comment at the top of the file)`);
+  }
+  return (loaded = result.data);
 }
 
 /** The catalogue entry for `id`; an id that is not in the catalogue is an error. */
 export function catalogueClaim(id: string): CatalogueClaim {
-  const found = catalogue.claims.find((c) => c.id === id);
+  const found = catalogue().claims.find((c) => c.id === id);
   if (!found) {
-    throw new Error(`claim id "${id}" is not in claims/ch02.yaml; known ids: ${catalogue.claims.map((c) => c.id).join(', ')}`);
+    throw new Error(`claim id "${id}" is not in claims/ch02.yaml; known ids: ${catalogue().claims.map((c) => c.id).join(', ')}`);
   }
   return found;
 }

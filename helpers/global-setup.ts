@@ -10,6 +10,7 @@ import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js
 import { checkKubectl, chooseKubectl } from './kubectl.js';
 import { cacheDir, keptDir, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
 import { resolveImageMode } from './image-mode.js';
+import { checkSuites } from './suite-check.js';
 import { type ClusterInfo, KEPT_NAMESPACES } from './context.js';
 
 function say(line: string) {
@@ -36,6 +37,8 @@ export default async function setup(project: TestProject) {
 async function startForProject(project: TestProject) {
   const settings = readSettings();
   const version = resolveVersion(project.name.replace(/^k8s-/, ''));
+  // The catalogue and the tests that name its claims, before anything starts.
+  checkSuites((await project.globTestFiles()).testFiles);
   const docker = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false });
   if (docker.exitCode !== 0) {
     throw new SettingError(`the Docker engine is not reachable (docker info: ${docker.stderr.trim().split('\n')[0]}); start Docker, or run: bash scripts/docker-engine.sh`);

@@ -43,14 +43,14 @@ export function buildReport(results: Record<string, Record<string, ClaimResult>>
   const versions = Object.keys(results).sort(compareVersions);
   for (const [version, byId] of Object.entries(results)) {
     for (const id of Object.keys(byId)) {
-      if (!catalogue.claims.some((c) => c.id === id)) throw new Error(`result for unknown claim id "${id}" on ${version}`);
+      if (!catalogue().claims.some((c) => c.id === id)) throw new Error(`result for unknown claim id "${id}" on ${version}`);
     }
   }
   return {
     generatedAt: new Date().toISOString(),
     versions,
     runs,
-    claims: catalogue.claims.map((c) => ({
+    claims: catalogue().claims.map((c) => ({
       id: c.id,
       section: c.section,
       claim: c.claim,
@@ -99,7 +99,7 @@ const cell = (r: ClaimResult | undefined) => {
 
 export function renderMarkdown(report: ClaimsReport): string {
   const lines = [
-    `# Chapter ${catalogue.chapter} claims: ${catalogue.title}`,
+    `# Chapter ${catalogue().chapter} claims: ${catalogue().title}`,
     '',
     ...report.versions.map((v) => `- ${summaryLine(report, v)}`),
     '',
