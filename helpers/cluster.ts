@@ -10,6 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
 import { keptDir, type ResolvedMode, SettingError, type VersionRow } from './settings.js';
+import { describeExpectation, mismatches, readyIsTrue } from './conditions.js';
 import { waitUntil } from './wait.js';
 
 /** Label on every container kube-claims starts, so leftovers can always be found and removed. */
@@ -146,12 +147,10 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
 export async function waitForNodeReady(kc: k8s.KubeConfig, timeoutMs = 180_000): Promise<void> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   let seen = 'no nodes yet';
-  await waitUntil('a Ready node', timeoutMs, async () => {
+  await waitUntil(`a node with ${describeExpectation(readyIsTrue)}`, timeoutMs, async () => {
     const nodes = await core.listNode();
-    seen = nodes.items
-      .map((n) => `${n.metadata?.name}: Ready=${n.status?.conditions?.find((c) => c.type === 'Ready')?.status}`)
-      .join(', ') || 'no nodes yet';
-    return nodes.items.some((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    seen = nodes.items.map((n) => `node ${n.metadata?.name}: ${mismatches(n, [readyIsTrue]).join(', ') || 'Ready'}`).join('; ') || 'no nodes yet';
+    return nodes.items.some((n) => mismatches(n, [readyIsTrue]).length === 0);
   }, () => seen);
 }
 

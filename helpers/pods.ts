@@ -2,6 +2,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Api } from './fixtures.js';
 import type { Kubectl } from './kubectl.js';
+import { describeExpectation, type FieldExpectation, mismatches, readyIsTrue } from './conditions.js';
 import { waitUntil } from './wait.js';
 
 export function condition(pod: k8s.V1Pod, type: string): string | undefined {
@@ -18,24 +19,29 @@ export function summary(pod: k8s.V1Pod | undefined): string {
 
 /** Wait until the pod's Ready condition is True; returns the pod as it was then. */
 export async function waitForPodReady(api: Api, namespace: string, name: string, timeoutMs = 120_000): Promise<k8s.V1Pod> {
-  let pod: k8s.V1Pod | undefined;
-  await waitUntil(`pod ${namespace}/${name} to be Ready`, timeoutMs, async () => {
-    pod = await api.core.readNamespacedPod({ name, namespace });
-    return condition(pod, 'Ready') === 'True';
-  }, () => summary(pod));
-  return pod!;
+  return waitForPod(api, namespace, name, [readyIsTrue], timeoutMs);
 }
 
-/** Wait until `predicate` holds for the pod; returns the pod as it was then. */
+/** A test of the whole pod, where field expectations cannot say it (alternatives). */
+export interface PodTest {
+  wants: string;
+  test: (pod: k8s.V1Pod) => boolean;
+}
+
+/**
+ * Wait until the pod meets every field expectation (or the test); returns the pod as it was
+ * then. A timeout names each field still unmet, with what was expected and seen.
+ */
 export async function waitForPod(
-  api: Api, namespace: string, name: string, what: string,
-  predicate: (pod: k8s.V1Pod) => boolean, timeoutMs = 120_000,
+  api: Api, namespace: string, name: string, until: FieldExpectation[] | PodTest, timeoutMs = 120_000,
 ): Promise<k8s.V1Pod> {
   let pod: k8s.V1Pod | undefined;
-  await waitUntil(`pod ${namespace}/${name}: ${what}`, timeoutMs, async () => {
+  const unmet = () => (Array.isArray(until) ? mismatches(pod, until) : [`wanted ${until.wants}`]);
+  const wants = Array.isArray(until) ? until.map((e) => describeExpectation(e)).join(', ') : until.wants;
+  await waitUntil(`pod ${namespace}/${name}: ${wants}`, timeoutMs, async () => {
     pod = await api.core.readNamespacedPod({ name, namespace });
-    return predicate(pod);
-  }, () => summary(pod));
+    return Array.isArray(until) ? mismatches(pod, until).length === 0 : until.test(pod);
+  }, () => `${unmet().join('; ')} (${summary(pod)})`);
   return pod!;
 }
 
@@ -51,8 +57,8 @@ export async function waitForReadyPods(api: Api, namespace: string, labelSelecto
   let pods: k8s.V1Pod[] = [];
   await waitUntil(`${count} Ready pod(s) matching ${labelSelector} in ${namespace}`, timeoutMs, async () => {
     pods = await listPods(api, namespace, labelSelector);
-    return pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp && condition(p, 'Ready') === 'True');
-  }, () => pods.map((p) => `${p.metadata?.name}: ${summary(p)}${p.metadata?.deletionTimestamp ? ' (terminating)' : ''}`).join('; ') || 'no pods');
+    return pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp && mismatches(p, [readyIsTrue]).length === 0);
+  }, () => `${pods.length} pod(s)${pods.map((p) => `; ${p.metadata?.name}: ${[...mismatches(p, [readyIsTrue]), ...(p.metadata?.deletionTimestamp ? ['metadata.deletionTimestamp set (terminating)'] : [])].join(', ') || 'as wanted'} (${summary(p)})`).join('')}`);
   return pods;
 }
 

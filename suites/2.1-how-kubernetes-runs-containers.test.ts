@@ -5,6 +5,7 @@ import semver from 'semver';
 import { expect } from 'vitest';
 import { describeBlock, describeField, describeSection } from '../helpers/describe.js';
 import { type Api, claim } from '../helpers/fixtures.js';
+import { check, expectFields, field, isSet, oneOf } from '../helpers/conditions.js';
 import { condition, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/pods.js';
 import { waitUntil } from '../helpers/wait.js';
 import { forVersion } from '../helpers/claims.js';
@@ -177,8 +178,8 @@ claim('pod-ip-internal-only', async ({ ns, kubectl, api, cluster, forward }) => 
 claim('pod-port-shared', async ({ ns, kubectl, api, cluster, manifests }) => {
   await kubectl(['apply', '-f', manifests.file('two-web-servers.yaml')]);
   // Which container wins the port is a race; the loser keeps failing and being restarted.
-  const pod = await waitForPod(api, ns, 'port-clash', 'one container restarted', (p) =>
-    (p.status?.containerStatuses ?? []).some((s) => s.restartCount > 0));
+  const pod = await waitForPod(api, ns, 'port-clash', [field('status.containerStatuses[*].restartCount',
+    check('one of them above 0', (counts) => Array.isArray(counts) && counts.some((n) => n > 0)))]);
   const statuses = pod.status!.containerStatuses!;
   const loser = statuses.find((s) => s.restartCount > 0)!;
   const winner = statuses.find((s) => s.name !== loser.name)!;
@@ -392,10 +393,10 @@ claim('container-replaced', async ({ ns, kubectl, api, cluster, node, claim: ent
   expect(listed.containers.map((c) => `containerd://${c.id}`)).toEqual([oldId]);
   await node.exec(['crictl', 'rm', '--force', listed.containers[0]!.id]);
 
-  const after = await waitForPod(api, ns, 'replaced', 'a new container, Ready', (p) => {
-    const s = p.status?.containerStatuses?.[0];
-    return !!s && s.containerID !== oldId && !!s.containerID && s.ready;
-  });
+  const after = await waitForPod(api, ns, 'replaced', [
+    field('status.containerStatuses[0].containerID', check(`an ID other than ${oldId}`, (id) => !!id && id !== oldId)),
+    field('status.containerStatuses[0].ready', true),
+  ]);
   expect(after.metadata!.uid).toBe(before.metadata!.uid);
   expect(after.status!.containerStatuses![0]!.restartCount).toBe(before.status!.containerStatuses![0]!.restartCount + expected.restarts);
   expect((await kubectl(['get', 'pod', 'replaced', '--no-headers'])).stdout).toMatch(new RegExp(`^replaced\\s+1/1\\s+Running\\s+${expected.restarts}\\s`));
@@ -471,10 +472,13 @@ claim('container-replaced-never', async ({ ns, kubectl, api, cluster, node, clai
   await node.exec(['crictl', 'rm', '--force', oldId.replace(/^containerd:\/\//, '')]);
   // Either the kubelet starts a new container in the same Pod, or the Pod ends with its
   // container terminated.
-  const after = await waitForPod(api, ns, 'hello-kiamol', 'a new container Ready, or the Pod ended', (p) => {
-    const s = p.status?.containerStatuses?.[0];
-    return (!!s?.containerID && s.containerID !== oldId && s.ready) ||
-      (['Failed', 'Succeeded'].includes(p.status?.phase ?? '') && !!s?.state?.terminated);
+  const after = await waitForPod(api, ns, 'hello-kiamol', {
+    wants: 'a new container Ready, or the Pod ended',
+    test: (p) => {
+      const s = p.status?.containerStatuses?.[0];
+      return (!!s?.containerID && s.containerID !== oldId && s.ready) ||
+        (['Failed', 'Succeeded'].includes(p.status?.phase ?? '') && !!s?.state?.terminated);
+    },
   });
   const s = after.status!.containerStatuses![0]!;
   const [, ready, status, restarts] = (await kubectl(['get', 'pod', 'hello-kiamol', '--no-headers'])).stdout.trim().split(/\s+/);
@@ -534,10 +538,10 @@ claim('image-pull-pending', async ({ ns, kubectl, api }) => {
   // A registry name that can never resolve (RFC 2606 reserves .invalid).
   const image = 'registry.invalid/kiamol/ch02-missing:1.0';
   await kubectl(['run', 'unpullable', `--image=${image}`]);
-  const pod = await waitForPod(api, ns, 'unpullable', 'waiting for its image', (p) =>
-    ['ErrImagePull', 'ImagePullBackOff'].includes(p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? ''));
-  expect(pod.status?.phase).toBe('Pending');
-  expect(condition(pod, 'Ready')).toBe('False');
+  const pod = await waitForPod(api, ns, 'unpullable', [
+    field('status.containerStatuses[0].state.waiting.reason', oneOf('ErrImagePull', 'ImagePullBackOff')),
+  ]);
+  expectFields(pod, [field('status.phase', 'Pending'), field('status.conditions[type=Ready].status', 'False')]);
   expect((await kubectl(['get', 'pod', 'unpullable', '--no-headers'])).stdout).toMatch(/^unpullable\s+0\/1\s+(ErrImagePull|ImagePullBackOff)\s+0\s/);
   await waitUntil('a Failed event for the pull', 30_000, async () => {
     const events = await api.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=unpullable,reason=Failed' });
@@ -548,7 +552,7 @@ claim('image-pull-pending', async ({ ns, kubectl, api }) => {
 claim('exec-before-ready-fails', async ({ ns, kubectl, api, manifests, forward }) => {
   // The Pod's web container cannot start until the test opens the gate (an init container).
   await kubectl(['apply', '-f', manifests.file('held-pod.yaml')]);
-  await waitForPod(api, ns, 'held', 'init container gate running', (p) => !!p.status?.initContainerStatuses?.[0]?.state?.running);
+  await waitForPod(api, ns, 'held', [field('status.initContainerStatuses[0].state.running', isSet)]);
   const exec = await kubectl(['exec', 'held', '-c', 'web', '--', 'hostname'], { reject: false });
   expect(exec.exitCode, 'kubectl exec before the container started').not.toBe(0);
   expect(exec.stderr).toMatch(/container not found|not (yet )?running|waiting to start|PodInitializing/i);

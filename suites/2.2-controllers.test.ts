@@ -1,6 +1,7 @@
 // Section 2.2: Running pods with controllers.
 import type * as k8s from '@kubernetes/client-node';
 import { expect } from 'vitest';
+import { field, isAbsent } from '../helpers/conditions.js';
 import { type Api, claim } from '../helpers/fixtures.js';
 import { listPods, waitForPod, waitForReadyPods, watchPods } from '../helpers/pods.js';
 import { markedPath, waitForAccessLine } from '../helpers/access-log.js';
@@ -51,10 +52,7 @@ claim('relabel-releases', async ({ ns, kubectl, api, cluster }) => {
   expect(replacement!.metadata!.name).not.toBe(original!.metadata!.name);
   expect(controllerOf(replacement!)?.kind).toBe('ReplicaSet');
   // The released pod lives on, with no owner.
-  await waitUntil(`pod ${original!.metadata!.name} to lose its owner`, 30_000, async () => {
-    const released = await api.core.readNamespacedPod({ name: original!.metadata!.name!, namespace: ns });
-    return (released.metadata?.ownerReferences ?? []).length === 0;
-  });
+  await waitForPod(api, ns, original!.metadata!.name!, [field('metadata.ownerReferences', isAbsent)], 30_000);
   const all = await listPods(api, ns, '');
   expect(all.map((p) => p.metadata!.name).sort()).toEqual([original!.metadata!.name, replacement!.metadata!.name].sort());
 });
@@ -74,7 +72,7 @@ async function relabelRoundTrip(api: Api, kubectl: Kubectl, ns: string, name: st
   }
   await kubectl(['label', 'pods', '-l', `app=${name}`, '--overwrite', `app=${name}-xyz`]);
   const [replacement] = await waitForReadyPods(api, ns, `app=${name}`, 1);
-  await waitForPod(api, ns, original!.metadata!.name!, 'released (no owner)', (p) => !controllerOf(p));
+  await waitForPod(api, ns, original!.metadata!.name!, [field('metadata.ownerReferences[controller=true]', isAbsent)]);
 
   const watch = await watchPods(api, ns);
   try {
