@@ -21,7 +21,7 @@ BIN=$KC_CACHE/bin
 out_kube=$BIN/kubernetes-v$VERSION
 out_etcd=$BIN/etcd-$ETCD
 out_containerd=$BIN/containerd-$CONTAINERD
-out_runc=$BIN/runc-$RUNC-seccomp
+out_runc=$BIN/runc-$RUNC-static
 out_crictl=$BIN/crictl-$CRITOOLS
 out_cni=$BIN/cni-plugins-$CNI
 out_pause=$BIN/pause-v$VERSION
@@ -94,11 +94,17 @@ build_containerd() {
 
 build_runc() {
   # cgo for runc's nsenter and for seccomp (containerd gives every pod sandbox a seccomp
-  # profile), linked against Debian's libseccomp, which the node's rootfs has too.
-  if ! pkg-config --exists libseccomp 2>/dev/null; then
+  # profile). Linked statically, libseccomp and the C library included, so that it does not
+  # depend on the build host's glibc: it runs on the node image's userspace, not the host's.
+  if ! pkg-config --exists libseccomp 2>/dev/null || ! [ -f "$(pkg-config --variable=libdir libseccomp 2>/dev/null)/libseccomp.a" ]; then
     kc_apt_install libseccomp-dev pkg-config
   fi
-  go_install "$out_runc" 1 "seccomp" "github.com/opencontainers/runc@$RUNC"
+  mkdir -p "$out_runc"
+  GOBIN=$out_runc CGO_ENABLED=1 go install -tags "seccomp netgo osusergo" \
+    -ldflags "-s -w -extldflags -static" "github.com/opencontainers/runc@$RUNC"
+  # Static, or it would load the build host's C library on the node.
+  if ldd "$out_runc/runc" >/dev/null 2>&1; then echo "runc is not statically linked" >&2; exit 1; fi
+  "$out_runc/runc" --version | grep -q seccomp
   finish "$out_runc"
 }
 

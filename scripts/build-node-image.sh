@@ -55,7 +55,7 @@ assemble() {
   local ctx; ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN
   mkdir -p "$ctx/bin" "$ctx/cni" "$ctx/images" "$ctx/etc" "$ctx/dirs/var/lib/rancher/k3s/agent/images"
-  cp "$BIN/kubernetes-v$VERSION/kube" "$BIN/etcd-$(field etcd)/etcd" "$BIN/runc-$(field runc)-seccomp/runc" \
+  cp "$BIN/kubernetes-v$VERSION/kube" "$BIN/etcd-$(field etcd)/etcd" "$BIN/runc-$(field runc)-static/runc" \
      "$BIN/crictl-$(field criTools)/crictl" "$BIN/containerd-$(field containerd)/"{containerd,containerd-shim-runc-v2} "$ctx/bin/"
   # ctr behind a wrapper with k3s's defaults (images/node/ctr).
   mkdir -p "$ctx/libexec"

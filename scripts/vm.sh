@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# Run one command inside a cgroup v2 Debian VM (qemu, software emulation), for testing on a
+# cgroup v2 host from a cgroup v1 one. The checkout and $KC_CACHE are shared into the VM at the
+# same paths (read-write, 9p); the command runs as root in the current directory, its output
+# streamed here, and its exit code is this script's.
+#   usage: scripts/vm.sh run [--image NAME:TAG]... [--share DIR]... [--env NAME=VALUE]...
+#                            [--timeout SECONDS] [--memory MIB] [--cpus N] -- COMMAND [ARGS...]
+#          scripts/vm.sh build      (build the cached base image if absent; KC_REBUILD=1 rebuilds)
+# The base image (Debian bookworm, systemd, docker.io, the host's node binary, a Debian kernel)
+# is cached under $KC_CACHE/vm/<inputs hash>/; each run boots a throwaway qcow2 overlay of it,
+# which also holds the guest's Docker data. --image: host images saved once by image ID under
+# $KC_CACHE/vm/images/ and loaded into the guest's Docker before the command.
+# Exit: the command's code; 124 on --timeout; 125 when the VM or this script failed; 2 on usage.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+SUITE=bookworm
+PACKAGES=systemd-sysv,udev,dbus,docker.io,iproute2,iptables,ca-certificates,kmod,procps,busybox-static
+IMAGE_SIZE=16G   # sparse; the guest's Docker images and containers live in it (via the overlay)
+VM_DIR=$KC_CACHE/vm
+GUEST_SCRIPT=$KC_ROOT/scripts/vm-guest.sh
+MSIZE=1048576
+
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+}
+usage_error() { printf '[kube-claims] vm.sh: %s (see --help)\n' "$*" >&2; exit 2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# ---------------------------------------------------------------------------------------------
+# The base image
+
+ensure_host_tools() {
+  local need=()
+  command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+  command -v qemu-img >/dev/null || need+=(qemu-utils)
+  command -v debootstrap >/dev/null || need+=(debootstrap)
+  command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
+  compgen -G '/boot/vmlinuz-*' >/dev/null || need+=(linux-image-amd64)
+  if [ ${#need[@]} -gt 0 ]; then
+    kc_say "changing the host: installing Debian's ${need[*]} (for the VM)"
+    kc_stage "vm: apt-get install ${need[*]}" kc_apt_install "${need[@]}"
+  fi
+}
+
+# The newest Debian kernel in /boot that has its initrd and modules.
+kernel_version() {
+  local v
+  for v in $(find /boot -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -rV); do
+    if [ -f "/boot/initrd.img-$v" ] && [ -d "/lib/modules/$v" ]; then echo "$v"; return; fi
+  done
+  kc_die "no kernel in /boot with its initrd and /lib/modules (apt-get install linux-image-amd64)"
+}
+
+# Baked into the image: how the guest boots, and the unit that runs the host's command. The
+# unit mounts the run's control share and runs the guest script from it (scripts/vm-guest.sh,
+# copied there each run), so changing that script does not rebuild the image.
+configure_rootfs() {
+  local root=$1 kver=$2
+  mkdir -p "$root/lib/modules"
+  cp -a "/lib/modules/$kver" "$root/lib/modules/$kver"
+  install -m 0755 /usr/bin/node "$root/usr/bin/node"
+  echo kc-vm >"$root/etc/hostname"
+  printf '127.0.0.1 localhost\n127.0.1.1 kc-vm\n::1 localhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+  : >"$root/etc/fstab"
+  echo 'nameserver 10.0.2.3' >"$root/etc/resolv.conf"   # qemu's user network
+  printf '[Match]\nName=en* eth*\n[Network]\nDHCP=yes\n' >"$root/etc/systemd/network/10-dhcp.network"
+  mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+  ln -sf /lib/systemd/system/systemd-networkd.service "$root/etc/systemd/system/multi-user.target.wants/"
+  # Nothing that talks on the console, waits for the network or wakes up on a timer.
+  local unit
+  for unit in serial-getty@ttyS0.service getty@tty1.service systemd-networkd-wait-online.service \
+    apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
+    systemd-timesyncd.service; do
+    ln -sf /dev/null "$root/etc/systemd/system/$unit"
+  done
+  cat >"$root/etc/systemd/system/kc-vm.service" <<EOF
+[Unit]
+Description=kube-claims: run the host's command
+After=docker.service network.target
+Wants=docker.service
+SuccessAction=poweroff-force
+FailureAction=poweroff-force
+
+[Service]
+Type=exec
+ExecStartPre=/bin/mkdir -p /run/kc
+ExecStartPre=/bin/mount -t 9p -o trans=virtio,version=9p2000.L,msize=$MSIZE kcctl /run/kc
+ExecStart=/bin/bash /run/kc/guest.sh
+StandardOutput=journal+console
+StandardError=journal+console
+TimeoutStartSec=infinity
+LimitNOFILE=1048576
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  ln -sf /etc/systemd/system/kc-vm.service "$root/etc/systemd/system/multi-user.target.wants/"
+  rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+}
+
+# The hash of everything the base image is made of.
+base_inputs() {
+  local kver=$1
+  printf 'suite %s\npackages %s\nsize %s\nkernel %s\nnode %s %s\n' "$SUITE" "$PACKAGES" "$IMAGE_SIZE" \
+    "$kver" "$(/usr/bin/node -v)" "$(sha256sum /usr/bin/node | cut -c1-16)"
+  declare -f configure_rootfs
+}
+
+build_base() {
+  local dir=$1 kver=$2
+  local tmp=$dir.part
+  as_root rm -rf "$tmp"
+  mkdir -p "$tmp"
+  local start=$SECONDS
+  kc_stage "vm: debootstrap $SUITE" as_root debootstrap --variant=minbase --include="$PACKAGES" \
+    "$SUITE" "$tmp/root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+  kc_stage "vm: configure the guest (kernel $kver, node $(/usr/bin/node -v))" configure_rootfs "$tmp/root" "$kver"
+  kc_stage "vm: mkfs.ext4 $IMAGE_SIZE (sparse)" as_root mkfs.ext4 -q -F -L kc-root -d "$tmp/root" "$tmp/base.img" "$IMAGE_SIZE"
+  cp "/boot/vmlinuz-$kver" "$tmp/vmlinuz"
+  cp "/boot/initrd.img-$kver" "$tmp/initrd.img"
+  base_inputs "$kver" >"$tmp/inputs.txt"
+  as_root rm -rf "$tmp/root"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  kc_say "vm: base image built in $((SECONDS - start))s: $dir ($(du -sh "$dir" | cut -f1) on disk)"
+  # Older base images (other inputs) are of no further use.
+  local old
+  for old in "$VM_DIR"/*/base.img; do
+    old=$(dirname "$old")
+    [ "$old" = "$dir" ] || { kc_say "vm: removing the outdated base image $old"; rm -rf "$old"; }
+  done
+}
+
+# Prints the directory of the current base image, building it when absent.
+ensure_base() {
+  ensure_host_tools
+  local kver hash dir
+  kver=$(kernel_version)
+  hash=$(base_inputs "$kver" | sha256sum | cut -c1-16)
+  dir=$VM_DIR/$hash
+  if [ -f "$dir/base.img" ] && [ -z "${KC_REBUILD:-}" ]; then
+    kc_say "vm: base image present ($dir, kernel $kver; KC_REBUILD=1 rebuilds it)"
+  else
+    kc_say "vm: building the base image (Debian $SUITE, docker.io, kernel $kver, node $(/usr/bin/node -v)) in $dir"
+    build_base "$dir" "$kver"
+  fi
+  BASE_DIR=$dir
+}
+
+# ---------------------------------------------------------------------------------------------
+# Images
+
+# Saves a host image (once per image ID) and prints "TAR<tab>ID<tab>NAME".
+save_image() {
+  local name=$1 id tar
+  id=$(docker image inspect --format '{{.Id}}' "$name" 2>/dev/null) ||
+    kc_die "no image $name in the host's Docker engine"
+  tar=$VM_DIR/images/${id#sha256:}.tar
+  if [ ! -f "$tar" ]; then
+    mkdir -p "$VM_DIR/images"
+    kc_stage "vm: docker save $name" docker save -o "$tar.part" "$name"
+    mv "$tar.part" "$tar"
+  fi
+  kc_say "vm: image $name: $tar ($(du -h "$tar" | cut -f1))" 
+  printf '%s\t%s\t%s\n' "$tar" "$id" "$name"
+}
+
+# ---------------------------------------------------------------------------------------------
+# A run
+
+QEMU_PID=
+TAIL_PIDS=()
+RUN_DIR=
+
+cleanup() {
+  local pid
+  if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
+    kill "$QEMU_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$QEMU_PID" 2>/dev/null || true
+    wait "$QEMU_PID" 2>/dev/null || true
+  fi
+  for pid in "${TAIL_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [ -n "$RUN_DIR" ]; then rm -rf "$RUN_DIR"; fi
+  QEMU_PID='' TAIL_PIDS=() RUN_DIR=''
+}
+
+on_signal() {
+  trap - INT TERM
+  kc_say "vm: interrupted (SIG$1); stopping the VM"
+  cleanup
+  [ "$1" = INT ] && exit 130
+  exit 143
+}
+
+# Absolute, symlink-free path of an existing directory.
+real_dir() { [ -d "$1" ] || usage_error "not a directory: $1"; (cd "$1" && pwd -P); }
+
+cmd_run() {
+  local images=() shares=() envs=() timeout=3600 memory=6144 cpus=2
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --image) [ $# -ge 2 ] || usage_error "--image needs NAME:TAG"; images+=("$2"); shift 2 ;;
+      --share) [ $# -ge 2 ] || usage_error "--share needs a directory"; shares+=("$(real_dir "$2")"); shift 2 ;;
+      --env) [[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || usage_error "--env needs NAME=VALUE"; envs+=("$2"); shift 2 ;;
+      --timeout) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "--timeout needs a number of seconds"; timeout=$2; shift 2 ;;
+      --memory) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "--memory needs MiB"; memory=$2; shift 2 ;;
+      --cpus) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "--cpus needs a number"; cpus=$2; shift 2 ;;
+      --) shift; break ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage_error "unknown option for run: $1" ;;
+    esac
+  done
+  [ $# -gt 0 ] || usage_error "run needs -- COMMAND [ARGS...]"
+
+  # The shares, parents before children, each once; the working directory must be in one.
+  shares+=("$(real_dir "$KC_ROOT")" "$(real_dir "$KC_CACHE")")
+  mapfile -t shares < <(printf '%s\n' "${shares[@]}" | awk '{ print length($0) "\t" $0 }' | sort -n -k1,1 -s | cut -f2- | awk '!seen[$0]++')
+  local cwd s inside=
+  cwd=$(pwd -P)
+  for s in "${shares[@]}"; do [[ $cwd == "$s" || $cwd == "$s"/* ]] && inside=1; done
+  [ -n "$inside" ] || usage_error "the working directory $cwd is in no share (${shares[*]}); add --share DIR"
+
+  ensure_base
+  local base=$BASE_DIR
+
+  trap 'on_signal INT' INT
+  trap 'on_signal TERM' TERM
+  trap cleanup EXIT
+  RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kube-claims-vm.XXXXXX")
+  local ctl=$RUN_DIR/ctl
+  mkdir -p "$ctl"
+
+  local image_lines=() name
+  if [ ${#images[@]} -gt 0 ]; then
+    kc_need_docker
+    for name in "${images[@]}"; do image_lines+=("$(save_image "$name")"); done
+  fi
+  printf '%s\n' "${image_lines[@]}" | sed '/^$/d' >"$ctl/images"
+
+  # The command: a script that sets the environment, enters the directory and runs it.
+  {
+    printf 'export HOME=%q\n' "$HOME"
+    if [ -n "${CI+set}" ]; then printf 'export CI=%q\n' "$CI"; fi
+    for s in "${envs[@]}"; do printf 'export %s=%q\n' "${s%%=*}" "${s#*=}"; done
+    printf 'cd %q || exit 125\nexec' "$cwd"
+    printf ' %q' "$@"
+    printf '\n'
+  } >"$ctl/run.sh"
+  cp "$GUEST_SCRIPT" "$ctl/guest.sh"
+  : >"$ctl/stdout"; : >"$ctl/stderr"; : >"$ctl/events"
+
+  local virtfs=(-virtfs "local,path=$ctl,mount_tag=kcctl,security_model=none") i=0
+  : >"$ctl/shares"
+  for s in "${shares[@]}"; do
+    virtfs+=(-virtfs "local,path=$s,mount_tag=kc$i,security_model=none")
+    printf 'kc%s\t%s\n' "$i" "$s" >>"$ctl/shares"
+    i=$((i + 1))
+  done
+
+  kc_stage "vm: overlay disk" qemu-img create -q -f qcow2 -b "$base/base.img" -F raw "$RUN_DIR/overlay.qcow2"
+  local console=$KC_LOG_DIR/vm-console.log
+  kc_say "vm: starting qemu (tcg, $cpus cpus, $memory MiB; shares: ${shares[*]}; console: $console)"
+  local t0=$SECONDS
+  qemu-system-x86_64 -name kube-claims-vm \
+    -accel tcg,thread=multi,tb-size=512 -cpu max -smp "$cpus" -m "$memory" \
+    -kernel "$base/vmlinuz" -initrd "$base/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all apparmor=0 panic=-1 quiet" \
+    -drive "file=$RUN_DIR/overlay.qcow2,format=qcow2,if=virtio,cache=unsafe,discard=unmap" \
+    -nic user,model=virtio-net-pci \
+    "${virtfs[@]}" \
+    -display none -monitor none -serial "file:$console" -no-reboot </dev/null >"$RUN_DIR/qemu.log" 2>&1 &
+  QEMU_PID=$!
+
+  # The command's output, live; each tail stops once qemu has exited and all is read.
+  tail -s 0.3 -n +1 -f --pid="$QEMU_PID" "$ctl/stdout" &
+  TAIL_PIDS+=($!)
+  tail -s 0.3 -n +1 -f --pid="$QEMU_PID" "$ctl/stderr" >&2 &
+  TAIL_PIDS+=($!)
+
+  # Follow the guest's progress (events) until qemu exits or the time is up.
+  local seen=0 line ev rest rc='' error='' timed_out='' t_load='' t_cmd='' bytes
+  local -A load_start=()
+  while :; do
+    local alive=; kill -0 "$QEMU_PID" 2>/dev/null && alive=1
+    while IFS= read -r line; do
+      seen=$((seen + 1))
+      ev=${line%% *}; rest=${line#* }
+      case $ev in
+        ready) kc_say "vm: guest ready (docker info answers: $rest) $((SECONDS - t0))s after qemu start" ;;
+        load) load_start[$rest]=$SECONDS; t_load=${t_load:-$SECONDS}
+          kc_say "vm: docker load $rest" ;;
+        loaded) name=${rest%% *}; bytes=$(printf '%s\n' "${image_lines[@]}" | awk -F'\t' -v n="$name" '$3 == n { print $1 }' | head -1 | xargs stat -c %s)
+          local d=$((SECONDS - ${load_start[$name]:-$SECONDS}))
+          kc_say "vm: loaded $name ($((bytes / 1048576)) MiB) in ${d}s$( [ "$d" -gt 0 ] && echo ", $((bytes / 1048576 / d)) MiB/s")" ;;
+        start) [ -z "$t_load" ] || kc_say "vm: images loaded in $((SECONDS - t_load))s"
+          t_cmd=$SECONDS; kc_say "vm: running: $* (in $cwd)" ;;
+        rc) rc=$rest; kc_say "vm: command exited $rc after $((SECONDS - t_cmd))s" ;;
+        error) error=$rest; kc_say "vm: guest error: $rest" ;;
+        *) kc_say "vm: guest: $line" ;;
+      esac
+    done < <(tail -n +$((seen + 1)) "$ctl/events")
+    [ -n "$alive" ] || break
+    if [ $((SECONDS - t0)) -ge "$timeout" ]; then timed_out=1; break; fi
+    sleep 0.3
+  done
+
+  if [ -n "$timed_out" ]; then
+    kc_say "vm: TIMEOUT: the VM ran for ${timeout}s (--timeout); stopping it"
+    cleanup
+    exit 124
+  fi
+  wait "$QEMU_PID" 2>/dev/null || true
+  QEMU_PID=
+  for i in "${TAIL_PIDS[@]}"; do wait "$i" 2>/dev/null || true; done
+  TAIL_PIDS=()
+  kc_say "vm: VM stopped after $((SECONDS - t0))s in all"
+  if [ -z "$rc" ]; then
+    [ -n "$error" ] || kc_say "vm: the guest stopped without reporting an exit code"
+    kc_say "vm: qemu's output: $(tr '\n' ' ' <"$RUN_DIR/qemu.log")"
+    kc_say "vm: last lines of the console ($console):"
+    tail -n 20 "$console" | sed 's/^/    /' >&2
+    exit 125
+  fi
+  exit "$rc"
+}
+
+main() {
+  case ${1:-} in
+    run) shift; cmd_run "$@" ;;
+    build) shift; [ $# -eq 0 ] || usage_error "build takes no arguments"; ensure_base ;;
+    -h|--help|help) usage ;;
+    "") usage_error "needs a subcommand: run or build" ;;
+    *) usage_error "unknown subcommand or option: $1" ;;
+  esac
+}
+
+main "$@"
