@@ -100,11 +100,13 @@ export function differenceOn(c: CatalogueClaim, version: string): Difference | u
 }
 
 /** Why a claim does not apply to this cluster, or undefined when it does. */
-export function notApplicable(c: { kubernetes?: string; needs?: string }, version: string, features: string[] = []): string | undefined {
+export function notApplicable(c: { kubernetes?: string; needs?: string }, version: string, features: string[] = [], nodes = 1): string | undefined {
   if (c.kubernetes && !semver.satisfies(version, c.kubernetes)) {
     return `applies to Kubernetes ${c.kubernetes}; this cluster is ${version}`;
   }
-  if (c.needs && !features.includes(c.needs)) return `needs a cluster with ${c.needs}; this run's cluster has one node`;
+  if (c.needs && !features.includes(c.needs)) {
+    return `needs a cluster with ${c.needs}; this run's cluster has ${nodes} node${nodes === 1 ? '' : 's'} (KUBE_CLAIMS_NODES=2 runs it)`;
+  }
   return undefined;
 }
 

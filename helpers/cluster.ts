@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
-import { getContainerRuntimeClient, ImageName } from 'testcontainers';
+import { GenericContainer, getContainerRuntimeClient, ImageName, Wait } from 'testcontainers';
+import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
@@ -23,7 +24,79 @@ export interface ClusterOptions {
   /** k3s's registries.yaml (mirrors), placed at /etc/rancher/k3s/registries.yaml. */
   registriesYaml?: string;
   runId: string;
+  /** Nodes in all: the server, and agents that join it. */
+  nodes?: number;
   log?: (line: string) => void;
+}
+
+/**
+ * How Kubernetes notices a lost node, in a cluster of several nodes (the same in both modes):
+ * the node controller marks a node that stopped reporting NotReady after this grace period
+ * (upstream's default is 50 s). A one-node cluster keeps every default.
+ */
+export const NODE_LOSS_SETTINGS = ['--kube-controller-manager-arg=node-monitor-grace-period=20s'];
+
+/**
+ * What it takes to start another node of this cluster, as k3s joins one (`k3s agent` with
+ * K3S_URL and K3S_TOKEN): structured-cloneable, so test files can add nodes of their own.
+ */
+export interface JoinSpec {
+  image: string;
+  /** The run's Docker network; the server is on it. */
+  network: string;
+  serverUrl: string;
+  token: string;
+  /** Flags every node of the cluster gets (the kubelet's cgroup v1 flag). */
+  args: string[];
+  /** Files placed in the node before it starts: image tarballs, registries.yaml. */
+  files: { source?: string; content?: string; target: string }[];
+  runId: string;
+}
+
+/** A node that joined the cluster (a container); `remove()` is losing it, without notice. */
+export class StartedAgent {
+  constructor(readonly containerId: string, readonly nodeName: string) {}
+
+  remove(): void {
+    spawnSync('docker', ['rm', '-f', '-v', this.containerId], { stdio: 'ignore' });
+  }
+}
+
+/** Start an agent node that joins the cluster; it is Ready once the API says so (waitForNodes). */
+export async function startAgent(join: JoinSpec, opts: { labels?: string[]; taints?: string[] } = {}): Promise<StartedAgent> {
+  const command = ['agent', ...join.args,
+    ...(opts.labels ?? []).map((l) => `--node-label=${l}`), ...(opts.taints ?? []).map((t) => `--node-taint=${t}`)];
+  let container = new GenericContainer(join.image)
+    .withPrivilegedMode()
+    .withCommand(command)
+    .withEnvironment({ K3S_URL: join.serverUrl, K3S_TOKEN: join.token })
+    .withTmpFs({ '/run': 'rw', '/var/run': 'rw' })
+    .withNetworkMode(join.network)
+    .withLabels({ [RUN_LABEL]: join.runId })
+    // Started when the container runs; joined when its Node is Ready (waited for by the API).
+    .withWaitStrategy(Wait.forLogMessage(/./));
+  Object.assign((container as unknown as { hostConfig: object }).hostConfig, { CgroupnsMode: 'private' });
+  const files = join.files.filter((f) => f.source) as { source: string; target: string }[];
+  const contents = join.files.filter((f) => f.content !== undefined) as { content: string; target: string }[];
+  if (files.length) container = container.withCopyFilesToContainer(files);
+  if (contents.length) container = container.withCopyContentToContainer(contents);
+  const started = await container.start();
+  // k3s names a node after its host name, which Docker sets to the container's short id.
+  return new StartedAgent(started.getId(), started.getHostname());
+}
+
+/** Wait until `count` nodes are Ready; returns their names. */
+export async function waitForNodes(kc: k8s.KubeConfig, count: number, timeoutMs = 180_000): Promise<string[]> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  let seen = 'no nodes yet';
+  let ready: string[] = [];
+  await waitUntil(`${count} node(s) with ${describeExpectation(readyIsTrue)}`, timeoutMs, async () => {
+    const nodes = await core.listNode();
+    seen = nodes.items.map((n) => `node ${n.metadata?.name}: ${mismatches(n, [readyIsTrue]).join(', ') || 'Ready'}`).join('; ') || 'no nodes yet';
+    ready = nodes.items.filter((n) => mismatches(n, [readyIsTrue]).length === 0).map((n) => n.metadata!.name!);
+    return ready.length >= count;
+  }, () => seen);
+  return ready;
 }
 
 export class StartedCluster {
@@ -33,6 +106,11 @@ export class StartedCluster {
     readonly image: string,
     readonly images: FixtureImages,
     readonly bootSeconds: number,
+    /** How to add a node; undefined for a one-node cluster. */
+    readonly join: JoinSpec | undefined,
+    readonly agents: StartedAgent[],
+    /** Node name -> its container, for node-level steps (crictl) on the node a pod runs on. */
+    readonly nodeContainers: Record<string, string>,
   ) {}
 
   get kubeconfig(): string {
@@ -48,8 +126,17 @@ export class StartedCluster {
    * volumes. Synchronous on purpose: on Ctrl-C vitest may exit before async teardown finishes.
    */
   stop(): void {
-    spawnSync('docker', ['stop', '-t', '30', this.containerId], { stdio: 'ignore' });
-    spawnSync('docker', ['rm', '-f', '-v', this.containerId], { stdio: 'ignore' });
+    // Agents first (they stop reporting to a server that is still there), then the server;
+    // nodes that tests added are removed by their tests, or here by the run's label.
+    const ids = [...this.agents.map((a) => a.containerId), this.containerId];
+    spawnSync('docker', ['stop', '-t', '30', ...ids], { stdio: 'ignore' });
+    const labelled = spawnSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${this.runId}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    spawnSync('docker', ['rm', '-f', '-v', ...new Set([...ids, ...labelled])], { stdio: 'ignore' });
+    if (this.join) spawnSync('docker', ['network', 'rm', this.join.network], { stdio: 'ignore' });
+  }
+
+  private get runId(): string {
+    return this.container.getLabels()[RUN_LABEL]!;
   }
 }
 
@@ -92,66 +179,84 @@ async function assertImagePresent(image: string, version: string): Promise<void>
 
 export async function startCluster(opts: ClusterOptions): Promise<StartedCluster> {
   const log = opts.log ?? (() => {});
+  const nodes = opts.nodes ?? 1;
   const image = opts.image?.replaceAll('{version}', opts.version.kubernetes) ?? nodeImageFor(opts.version, opts.mode);
-  const command = ['server', '--disable=traefik,metrics-server,servicelb'];
+  // Flags for every node (server and agents).
+  const nodeArgs: string[] = [];
   // Kubernetes 1.35+ refuses to start the kubelet on a cgroup v1 host unless told otherwise.
-  if ((await dockerCgroupVersion()) === '1') command.push('--kubelet-arg=fail-cgroupv1=false');
+  if ((await dockerCgroupVersion()) === '1') nodeArgs.push('--kubelet-arg=fail-cgroupv1=false');
+  const command = ['server', '--disable=traefik,metrics-server,servicelb', ...nodeArgs];
   // The kubeconfig points at the host testcontainers reaches containers on (localhost, or the
   // Docker gateway when the tests themselves run in a container): the API's certificate must name it.
-  const host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+  const client = await getContainerRuntimeClient();
+  const host = client.info.containerRuntime.host;
   if (host !== 'localhost') command.push(`--tls-san=${host}`);
+  const token = randomBytes(16).toString('hex');
+  if (nodes > 1) command.push(`--token=${token}`, ...NODE_LOSS_SETTINGS);
 
-  let container = new NodeContainer(image)
-    .withCommand(command)
-    .withLabels({ [RUN_LABEL]: opts.runId });
+  const files: JoinSpec['files'] = [];
   if (opts.registriesYaml) {
     // Where k3s reads its registry mirrors from, before it starts.
-    container = container.withCopyContentToContainer([{ content: opts.registriesYaml, target: '/etc/rancher/k3s/registries.yaml' }]);
+    files.push({ content: opts.registriesYaml, target: '/etc/rancher/k3s/registries.yaml' });
   }
   if (opts.mode === 'offline') {
     await assertImagePresent(image, opts.version.kubernetes);
     // Like k3s's air-gap install: tarballs in agent/images are imported when the node starts.
-    const tarballs = fixtureTarballs();
-    for (const t of tarballs) {
+    for (const t of fixtureTarballs()) {
       if (!existsSync(t.source)) {
         throw new SettingError(`offline mode needs ${t.source}; build it with: bash scripts/build-fixtures.sh`);
       }
+      files.push({ source: t.source, target: join('/var/lib/rancher/k3s/agent/images', t.name) });
     }
-    container = container.withCopyFilesToContainer(
-      tarballs.map((t) => ({ source: t.source, target: join('/var/lib/rancher/k3s/agent/images', t.name) })),
-    );
+  }
+  let container = new NodeContainer(image)
+    .withCommand(command)
+    .withLabels({ [RUN_LABEL]: opts.runId });
+  const sources = files.filter((f) => f.source) as { source: string; target: string }[];
+  const contents = files.filter((f) => f.content !== undefined) as { content: string; target: string }[];
+  if (sources.length) container = container.withCopyFilesToContainer(sources);
+  if (contents.length) container = container.withCopyContentToContainer(contents);
+
+  let network: string | undefined;
+  if (nodes > 1) {
+    // One network for the run's nodes, labelled like its containers (the sweeps find it).
+    network = `kube-claims-${opts.runId}`;
+    await client.network.create({ Name: network, Labels: { [RUN_LABEL]: opts.runId } });
+    container = container.withNetworkMode(network);
   }
 
-  log(`starting ${image} (${command.join(' ')})`);
+  log(`starting ${image} (${command.join(' ').replace(token, '<token>')})${nodes > 1 ? `, then ${nodes - 1} agent(s)` : ''}`);
   const started = Date.now();
-  const k3s = await container.start();
+  let k3s: StartedK3sContainer | undefined;
+  const agents: StartedAgent[] = [];
   try {
+    k3s = await container.start();
     const kc = new k8s.KubeConfig();
     kc.loadFromString(k3s.getKubeConfig());
-    await waitForNodeReady(kc);
+    let joinSpec: JoinSpec | undefined;
+    if (network) {
+      joinSpec = {
+        image, network, serverUrl: `https://${k3s.getIpAddress(network)}:6443`, token, args: nodeArgs, files, runId: opts.runId,
+      };
+      for (let i = 1; i < nodes; i++) agents.push(await startAgent(joinSpec));
+    }
+    const ready = await waitForNodes(kc, nodes);
     // Right after boot, pods can be refused with `serviceaccount "default" not found`.
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await waitUntil('the default ServiceAccount in namespace default', 60_000, async () => {
       await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
       return true;
     });
+    const bootSeconds = (Date.now() - started) / 1000;
+    log(`cluster ready in ${bootSeconds.toFixed(1)}s: ${ready.length} node(s) Ready`);
+    const nodeContainers = Object.fromEntries([[k3s.getHostname(), k3s.getId()], ...agents.map((a) => [a.nodeName, a.containerId])]);
+    return new StartedCluster(k3s, opts.version.kubernetes, image, fixtureImages(opts.mode), bootSeconds, joinSpec, agents, nodeContainers);
   } catch (err) {
-    await k3s.stop({ timeout: 10_000, removeVolumes: true });
+    for (const a of agents) a.remove();
+    await k3s?.stop({ timeout: 10_000, removeVolumes: true });
+    if (network) spawnSync('docker', ['network', 'rm', network], { stdio: 'ignore' });
     throw err;
   }
-  const bootSeconds = (Date.now() - started) / 1000;
-  log(`cluster ready in ${bootSeconds.toFixed(1)}s`);
-  return new StartedCluster(k3s, opts.version.kubernetes, image, fixtureImages(opts.mode), bootSeconds);
-}
-
-export async function waitForNodeReady(kc: k8s.KubeConfig, timeoutMs = 180_000): Promise<void> {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  let seen = 'no nodes yet';
-  await waitUntil(`a node with ${describeExpectation(readyIsTrue)}`, timeoutMs, async () => {
-    const nodes = await core.listNode();
-    seen = nodes.items.map((n) => `node ${n.metadata?.name}: ${mismatches(n, [readyIsTrue]).join(', ') || 'Ready'}`).join('; ') || 'no nodes yet';
-    return nodes.items.some((n) => mismatches(n, [readyIsTrue]).length === 0);
-  }, () => seen);
 }
 
 /**

@@ -1,4 +1,5 @@
 // What globalSetup hands to every test file (structured-cloneable only).
+import type { JoinSpec } from './cluster.js';
 import type { FixtureImages } from './images.js';
 import type { ResolvedMode } from './settings.js';
 
@@ -14,8 +15,12 @@ export interface ClusterInfo {
   kubeconfigPath: string;
   /** The run's folder for temporary files (under it, each test's own); removed when the run ends. */
   tmpDir: string;
-  /** The node's container, for node-level steps (crictl). */
+  /** The server node's container. */
   containerId: string;
+  /** Every node's container by node name, for node-level steps (crictl) where a pod runs. */
+  nodeContainers: Record<string, string>;
+  /** How to add a node (clusters of several nodes only). */
+  join?: JoinSpec;
   kubectl: string;
   /** The kubectl's own version, for the report. */
   kubectlVersion: string;

@@ -10,6 +10,8 @@ import { namespaceDiagnostics } from './diagnostics.js';
 import { bindKubectl, type Kubectl } from './kubectl.js';
 import { ManifestFiles } from './manifests.js';
 import { nodeShell, type NodeShell } from './node.js';
+import { startAgent, type StartedAgent } from './cluster.js';
+import { mismatches, readyIsTrue } from './conditions.js';
 import { startPortForward, type Forward } from './port-forward.js';
 import { waitUntil } from './wait.js';
 import { readSettings, type Settings } from './settings.js';
@@ -30,7 +32,13 @@ export interface Fixtures {
   api: Api;
   ns: string;
   kubectl: Kubectl;
-  node: NodeShell;
+  /** Commands on the node a pod runs on (crictl there). */
+  nodeOf: (pod: k8s.V1Pod) => NodeShell;
+  /**
+   * Join a node of this test's own to the cluster (clusters of several nodes); it is Ready
+   * when this returns, and removed, with its Node object, after the test.
+   */
+  addNode: (opts?: { labels?: string[]; taints?: string[] }) => Promise<StartedAgent>;
   /** Start `kubectl port-forward TARGET LOCAL:REMOTE` in the test's namespace; ended after the test. */
   forward: (target: string, remotePort: number, localPort?: number) => Promise<Forward>;
   /** The repo's manifests with this run's images, as files and URLs; removed after the test. */
@@ -136,7 +144,26 @@ export const test = base.extend<Fixtures>({
   // Annotated: vitest cannot infer the parameters of a fixture whose value is a function.
   kubectl: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (k: Kubectl) => Promise<void>) =>
     use(bindKubectl(cluster.kubectl, cluster.kubeconfigPath, ns)),
-  node: async ({ cluster }, use) => use(nodeShell(cluster.containerId)),
+  nodeOf: async ({ cluster }: { cluster: ClusterInfo }, use: (f: Fixtures['nodeOf']) => Promise<void>) => use((pod) => {
+    const container = cluster.nodeContainers[pod.spec?.nodeName ?? ''];
+    if (!container) throw new Error(`pod ${pod.metadata?.name} is on node "${pod.spec?.nodeName}", which is not one of this run's nodes (${Object.keys(cluster.nodeContainers).join(', ')})`);
+    return nodeShell(container);
+  }),
+  addNode: async ({ cluster, api }: { cluster: ClusterInfo; api: Api }, use: (f: Fixtures['addNode']) => Promise<void>) => {
+    const added: StartedAgent[] = [];
+    await use(async (opts) => {
+      if (!cluster.join) throw new Error('adding a node needs a cluster of several nodes (KUBE_CLAIMS_NODES=2)');
+      const agent = await step('start a node that joins the cluster', () => startAgent(cluster.join!, opts));
+      added.push(agent);
+      await waitUntil(`node ${agent.nodeName} to join and be Ready`, 120_000, async () =>
+        mismatches(await api.core.readNode({ name: agent.nodeName }), [readyIsTrue]).length === 0);
+      return agent;
+    });
+    for (const agent of added) {
+      agent.remove();
+      await api.core.deleteNode({ name: agent.nodeName }).catch(() => {});
+    }
+  },
   manifests: async ({ cluster }, use) => {
     const files = new ManifestFiles(cluster.images, cluster.tmpDir);
     await use(files);
@@ -184,7 +211,9 @@ export function claim(
   const entry = catalogueClaim(id);
   const title = `${id}: ${entry.title}`;
   const version = inject('cluster').version;
-  const reason = notApplicable(entry, version);
+  // Features of the actual cluster (its nodes were Ready before any test file started).
+  const nodeCount = Object.keys(inject('cluster').nodeContainers).length;
+  const reason = notApplicable(entry, version, nodeCount >= 2 ? ['two-nodes'] : [], nodeCount);
   if (reason) {
     test(title, ({ skip }) => skip(reason));
     return;
@@ -194,11 +223,11 @@ export function claim(
   const { repeat } = settings();
   for (let round = 1; round <= repeat; round++) {
     const name = repeat > 1 ? `${title} (round ${round}/${repeat})` : title;
-    test.concurrent(name, async ({ steps, cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, annotate }) => {
+    test.concurrent(name, async ({ steps, cluster, api, ns, kubectl, nodeOf, addNode, forward, manifests, otherNamespace, annotate }) => {
       const note = async (text: string) => void (await annotate(text, NOTE));
       const differs = async (why: string) => void (await annotate(why, DIFFERS));
       // On failure the ns fixture prints describe, events and logs (also after a timeout).
-      await recording(steps, () => fn({ cluster, api, ns, kubectl, node, forward, manifests, otherNamespace, note, differs, step, claim: entry, steps }));
+      await recording(steps, () => fn({ cluster, api, ns, kubectl, nodeOf, addNode, forward, manifests, otherNamespace, note, differs, step, claim: entry, steps }));
       // The test checked the behaviour the catalogue states for this version.
       if (stated) await differs(stated.why);
     }, timeoutMs);

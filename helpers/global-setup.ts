@@ -78,7 +78,7 @@ async function startForProject(project: TestProject) {
 
   try {
     cluster = await startCluster({
-      version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, log: say,
+      version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, log: say,
     });
     const kubeconfigPath = join(tmp, 'kubeconfig');
     writeFileSync(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });
@@ -98,6 +98,8 @@ async function startForProject(project: TestProject) {
       kubeconfigPath,
       tmpDir: tmp,
       containerId: cluster.containerId,
+      nodeContainers: cluster.nodeContainers,
+      join: cluster.join,
       kubectl: kubectl.path,
       kubectlVersion: kubectl.version,
       images: cluster.images,

@@ -24,6 +24,8 @@ out_containerd=$BIN/containerd-$CONTAINERD
 out_runc=$BIN/runc-$RUNC-static
 out_crictl=$BIN/crictl-$CRITOOLS
 out_cni=$BIN/cni-plugins-$CNI
+FLANNEL=$(field flannel)
+out_flannel=$BIN/flannel-$FLANNEL
 out_pause=$BIN/pause-v$VERSION
 # The registries.yaml tool is ours, so it is cached by its source, not by a version.
 out_registries=$BIN/registries-$(cat "$KC_ROOT/images/node/registries/main.go" | sha256sum | cut -c1-12)
@@ -120,6 +122,21 @@ build_cni() {
   finish "$out_cni"
 }
 
+build_flannel() {
+  # k3s embeds flannel with a few backends; the module's own main imports every backend, and
+  # one of them (tencentvpc) needs a module the proxy refuses. Build its main from a copy of
+  # the released module with only the vxlan (k3s's default) and host-gw backends.
+  local src=$KC_CACHE/src/flannel-$FLANNEL dir
+  dir=$(cd "$KC_CACHE" && go mod download -json "github.com/flannel-io/flannel@$FLANNEL" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
+  sed -i -E '/_ "github.com\/flannel-io\/flannel\/pkg\/backend\/[a-z]+"/{/\/(vxlan|hostgw)"/!d}' "$src/main.go"
+  grep -q 'pkg/backend/vxlan"' "$src/main.go"
+  mkdir -p "$out_flannel"
+  (cd "$src" && CGO_ENABLED=0 go build -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=$FLANNEL" -o "$out_flannel/flanneld" .)
+  "$out_flannel/flanneld" --version 2>&1 | grep -q "$FLANNEL"
+  finish "$out_flannel"
+}
+
 build_pause() {
   local src; src=$(cd "$KC_CACHE" && go mod download -json "k8s.io/kubernetes@v$VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
   mkdir -p "$out_pause"
@@ -141,7 +158,7 @@ build_registries() {
 }
 
 kc_say "node binaries for Kubernetes $VERSION (cache: $BIN)"
-for part in kube etcd containerd runc crictl cni pause registries; do
+for part in kube etcd containerd runc crictl cni flannel pause registries; do
   var=out_$part
   if cached "${!var}"; then kc_say "stage 'build $part': cached (${!var})"; continue; fi
   kc_stage "build $part ($VERSION)" "build_$part"

@@ -21,7 +21,7 @@ PACKAGES=iptables,iproute2,openssl,ca-certificates,kmod,conntrack,ipset,procps,u
 # The image is rebuilt when anything it is assembled from changes: this script, images/node/
 # and the version's row of images/versions.json (the binaries are cached by version).
 INPUTS=$( (cat "$0"; find "$KC_ROOT/images/node" -type f | sort | xargs cat; kc_version_field "$VERSION" k3s; \
-  for f in etcd containerd runc cniPlugins criTools pause; do field "$f"; done) | sha256sum | cut -c1-12)
+  for f in etcd containerd runc cniPlugins flannel criTools pause; do field "$f"; done) | sha256sum | cut -c1-12)
 if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' "$IMAGE" 2>/dev/null)" = "$INPUTS" ] && [ -z "${KC_REBUILD:-}" ]; then
   kc_say "image $IMAGE present and current (inputs $INPUTS; KC_REBUILD=1 rebuilds it)"
   echo "$IMAGE"; exit 0
@@ -56,7 +56,8 @@ assemble() {
   trap 'rm -rf "$ctx"' RETURN
   mkdir -p "$ctx/bin" "$ctx/cni" "$ctx/images" "$ctx/etc" "$ctx/dirs/var/lib/rancher/k3s/agent/images"
   cp "$BIN/kubernetes-v$VERSION/kube" "$BIN/etcd-$(field etcd)/etcd" "$BIN/runc-$(field runc)-static/runc" \
-     "$BIN/crictl-$(field criTools)/crictl" "$BIN/containerd-$(field containerd)/"{containerd,containerd-shim-runc-v2} "$ctx/bin/"
+     "$BIN/crictl-$(field criTools)/crictl" "$BIN/containerd-$(field containerd)/"{containerd,containerd-shim-runc-v2} \
+     "$BIN/flannel-$(field flannel)/flanneld" "$ctx/bin/"
   # ctr behind a wrapper with k3s's defaults (images/node/ctr).
   mkdir -p "$ctx/libexec"
   cp "$BIN/containerd-$(field containerd)/ctr" "$ctx/libexec/ctr"

@@ -19,6 +19,8 @@ remove() {
     docker stop -t 30 $ids >/dev/null
     docker rm -f -v $ids >/dev/null
   fi
+  # A cluster of several nodes has a network of its own.
+  docker network ls -q --filter "label=kube-claims.run=$run" | xargs -r docker network rm >/dev/null
   rm -rf "${KEPT:?}/$run"
   kc_say "removed kept run $run"
 }

@@ -20,12 +20,12 @@ IMAGE_SIZE=16G   # sparse; the guest's Docker images and containers live in it (
 VM_DIR=$KC_CACHE/vm
 GUEST_SCRIPT=$KC_ROOT/scripts/vm-guest.sh
 MSIZE=1048576
+IMAGE_KEEP_DAYS=14
 
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
 }
 usage_error() { printf '[kube-claims] vm.sh: %s (see --help)\n' "$*" >&2; exit 2; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # ---------------------------------------------------------------------------------------------
 # The base image
@@ -105,7 +105,7 @@ EOF
 # The hash of everything the base image is made of.
 base_inputs() {
   local kver=$1
-  printf 'suite %s\npackages %s\nsize %s\nkernel %s\nnode %s %s\n' "$SUITE" "$PACKAGES" "$IMAGE_SIZE" \
+  printf 'suite %s\npackages %s\nsize %s\nmsize %s\nkernel %s\nnode %s %s\n' "$SUITE" "$PACKAGES" "$IMAGE_SIZE" "$MSIZE" \
     "$kver" "$(/usr/bin/node -v)" "$(sha256sum /usr/bin/node | cut -c1-16)"
   declare -f configure_rootfs
 }
@@ -113,17 +113,18 @@ base_inputs() {
 build_base() {
   local dir=$1 kver=$2
   local tmp=$dir.part
-  as_root rm -rf "$tmp"
+  [ "$(id -u)" = 0 ] || kc_die "building the VM's base image needs root (debootstrap, mkfs of a root filesystem); run: sudo bash scripts/vm.sh build"
+  rm -rf "$tmp"
   mkdir -p "$tmp"
   local start=$SECONDS
-  kc_stage "vm: debootstrap $SUITE" as_root debootstrap --variant=minbase --include="$PACKAGES" \
+  kc_stage "vm: debootstrap $SUITE" debootstrap --variant=minbase --include="$PACKAGES" \
     "$SUITE" "$tmp/root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
   kc_stage "vm: configure the guest (kernel $kver, node $(/usr/bin/node -v))" configure_rootfs "$tmp/root" "$kver"
-  kc_stage "vm: mkfs.ext4 $IMAGE_SIZE (sparse)" as_root mkfs.ext4 -q -F -L kc-root -d "$tmp/root" "$tmp/base.img" "$IMAGE_SIZE"
+  kc_stage "vm: mkfs.ext4 $IMAGE_SIZE (sparse)" mkfs.ext4 -q -F -L kc-root -d "$tmp/root" "$tmp/base.img" "$IMAGE_SIZE"
   cp "/boot/vmlinuz-$kver" "$tmp/vmlinuz"
   cp "/boot/initrd.img-$kver" "$tmp/initrd.img"
   base_inputs "$kver" >"$tmp/inputs.txt"
-  as_root rm -rf "$tmp/root"
+  rm -rf "$tmp/root"
   rm -rf "$dir"
   mv "$tmp" "$dir"
   kc_say "vm: base image built in $((SECONDS - start))s: $dir ($(du -sh "$dir" | cut -f1) on disk)"
@@ -165,16 +166,18 @@ save_image() {
     kc_stage "vm: docker save $name" docker save -o "$tar.part" "$name"
     mv "$tar.part" "$tar"
   fi
-  kc_say "vm: image $name: $tar ($(du -h "$tar" | cut -f1))" 
+  touch "$tar"   # last used: tarballs unused for $IMAGE_KEEP_DAYS days are removed
+  kc_say "vm: image $name: $tar ($(du -h "$tar" | cut -f1))"
   printf '%s\t%s\t%s\n' "$tar" "$id" "$name"
 }
 
 # ---------------------------------------------------------------------------------------------
 # A run
 
-QEMU_PID=
+QEMU_PID=''
 TAIL_PIDS=()
-RUN_DIR=
+RUN_DIR=''
+CONSOLE_COPY=''
 
 cleanup() {
   local pid
@@ -185,7 +188,10 @@ cleanup() {
     wait "$QEMU_PID" 2>/dev/null || true
   fi
   for pid in "${TAIL_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  if [ -n "$RUN_DIR" ]; then rm -rf "$RUN_DIR"; fi
+  if [ -n "$RUN_DIR" ]; then
+    if [ -f "$RUN_DIR/console.log" ] && [ -n "$CONSOLE_COPY" ]; then cp "$RUN_DIR/console.log" "$CONSOLE_COPY"; fi
+    rm -rf "$RUN_DIR"
+  fi
   QEMU_PID='' TAIL_PIDS=() RUN_DIR=''
 }
 
@@ -195,6 +201,13 @@ on_signal() {
   cleanup
   [ "$1" = INT ] && exit 130
   exit 143
+}
+
+# A command as one line, arguments quoted where they need it.
+show_command() {
+  local a out=()
+  for a in "$@"; do if [[ $a =~ ^[A-Za-z0-9_./:=,+@%-]+$ ]]; then out+=("$a"); else out+=("${a@Q}"); fi; done
+  echo "${out[*]}"
 }
 
 # Absolute, symlink-free path of an existing directory.
@@ -241,6 +254,9 @@ cmd_run() {
     for name in "${images[@]}"; do image_lines+=("$(save_image "$name")"); done
   fi
   printf '%s\n' "${image_lines[@]}" | sed '/^$/d' >"$ctl/images"
+  if [ -d "$VM_DIR/images" ]; then
+    find "$VM_DIR/images" -maxdepth 1 -name '*.tar*' -mtime +"$IMAGE_KEEP_DAYS" -print -delete | sed 's/^/[kube-claims] vm: removed the unused image tarball /' >&2
+  fi
 
   # The command: a script that sets the environment, enters the directory and runs it.
   {
@@ -263,8 +279,10 @@ cmd_run() {
   done
 
   kc_stage "vm: overlay disk" qemu-img create -q -f qcow2 -b "$base/base.img" -F raw "$RUN_DIR/overlay.qcow2"
-  local console=$KC_LOG_DIR/vm-console.log
-  kc_say "vm: starting qemu (tcg, $cpus cpus, $memory MiB; shares: ${shares[*]}; console: $console)"
+  # The guest's console goes to the run's folder, and is copied to $KC_LOG_DIR at the end.
+  local console=$RUN_DIR/console.log
+  CONSOLE_COPY=$KC_LOG_DIR/vm-console.log
+  kc_say "vm: starting qemu (tcg, $cpus cpus, $memory MiB; shares: ${shares[*]}; console: $CONSOLE_COPY)"
   local t0=$SECONDS
   qemu-system-x86_64 -name kube-claims-vm \
     -accel tcg,thread=multi,tb-size=512 -cpu max -smp "$cpus" -m "$memory" \
@@ -275,6 +293,11 @@ cmd_run() {
     "${virtfs[@]}" \
     -display none -monitor none -serial "file:$console" -no-reboot </dev/null >"$RUN_DIR/qemu.log" 2>&1 &
   QEMU_PID=$!
+  # Should this script be killed outright (SIGKILL, no trap), a detached reaper stops qemu and
+  # removes the run's folder; otherwise it finds nothing to do and ends with the script.
+  setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
+    [ "$(cat "/proc/$2/comm" 2>/dev/null)" = qemu-system-x86 ] && kill -KILL "$2"; sleep 0.5; rm -rf "$3"' \
+    kc-vm-reaper "$$" "$QEMU_PID" "$RUN_DIR" </dev/null >/dev/null 2>&1 &
 
   # The command's output, live; each tail stops once qemu has exited and all is read.
   tail -s 0.3 -n +1 -f --pid="$QEMU_PID" "$ctl/stdout" &
@@ -298,7 +321,7 @@ cmd_run() {
           local d=$((SECONDS - ${load_start[$name]:-$SECONDS}))
           kc_say "vm: loaded $name ($((bytes / 1048576)) MiB) in ${d}s$( [ "$d" -gt 0 ] && echo ", $((bytes / 1048576 / d)) MiB/s")" ;;
         start) [ -z "$t_load" ] || kc_say "vm: images loaded in $((SECONDS - t_load))s"
-          t_cmd=$SECONDS; kc_say "vm: running: $* (in $cwd)" ;;
+          t_cmd=$SECONDS; kc_say "vm: running: $(show_command "$@") (in $cwd)" ;;
         rc) rc=$rest; kc_say "vm: command exited $rc after $((SECONDS - t_cmd))s" ;;
         error) error=$rest; kc_say "vm: guest error: $rest" ;;
         *) kc_say "vm: guest: $line" ;;
@@ -322,7 +345,7 @@ cmd_run() {
   if [ -z "$rc" ]; then
     [ -n "$error" ] || kc_say "vm: the guest stopped without reporting an exit code"
     kc_say "vm: qemu's output: $(tr '\n' ' ' <"$RUN_DIR/qemu.log")"
-    kc_say "vm: last lines of the console ($console):"
+    kc_say "vm: last lines of the console ($CONSOLE_COPY):"
     tail -n 20 "$console" | sed 's/^/    /' >&2
     exit 125
   fi

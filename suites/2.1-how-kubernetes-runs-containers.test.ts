@@ -75,15 +75,16 @@ claim('wait-ready', async ({ ns, kubectl, api, manifests }) => {
 claim('pod-has-ip', async ({ ns, kubectl, api, cluster }) => {
   for (const name of ['ip-a', 'ip-b']) await kubectl(['run', name, `--image=${cluster.images.hello}`]);
   const pods = [await waitForPodReady(api, ns, 'ip-a'), await waitForPodReady(api, ns, 'ip-b')];
-  const node = await api.core.readNode({ name: pods[0]!.spec!.nodeName! });
-  const podCidrs = (node.spec?.podCIDRs ?? [node.spec?.podCIDR]).filter((c): c is string => !!c);
-  expect(podCidrs.length).toBeGreaterThan(0);
-
   const ips = pods.map((p) => p.status?.podIP ?? '');
-  for (const ip of ips) {
+  for (const pod of pods) {
+    // Each node has a pod subnet of its own, inside the cluster's (several nodes: one each).
+    const node = await api.core.readNode({ name: pod.spec!.nodeName! });
+    const podCidrs = (node.spec?.podCIDRs ?? [node.spec?.podCIDR]).filter((c): c is string => !!c);
+    expect(podCidrs.length, `pod CIDRs of node ${node.metadata?.name}`).toBeGreaterThan(0);
+    const ip = pod.status?.podIP ?? '';
     expect(ipaddr.isValid(ip), `pod IP "${ip}"`).toBe(true);
     const inside = podCidrs.some((cidr) => ipaddr.parse(ip).match(ipaddr.parseCIDR(cidr)));
-    expect(inside, `${ip} inside the node's pod CIDR ${podCidrs.join(',')}`).toBe(true);
+    expect(inside, `${ip} inside the pod CIDR ${podCidrs.join(',')} of node ${node.metadata?.name}`).toBe(true);
   }
   expect(new Set(ips).size).toBe(ips.length);
 
@@ -368,7 +369,7 @@ claim('defaults-filled', async ({ ns, api, cluster }) => {
   expect(container.volumeMounts?.[0]?.mountPath).toBe('/var/run/secrets/kubernetes.io/serviceaccount');
 });
 
-claim('runtime-runs-containers', async ({ ns, kubectl, api, cluster, node }) => {
+claim('runtime-runs-containers', async ({ ns, kubectl, api, cluster, nodeOf }) => {
   await kubectl(['run', 'runtime', `--image=${cluster.images.hello}`]);
   const pod = await waitForPodReady(api, ns, 'runtime');
   const id = (await kubectl(['get', 'pod', 'runtime', '-o', 'jsonpath={.status.containerStatuses[0].containerID}'])).stdout;
@@ -377,17 +378,18 @@ claim('runtime-runs-containers', async ({ ns, kubectl, api, cluster, node }) => 
   const nodeObj = await api.core.readNode({ name: pod.spec!.nodeName! });
   expect(nodeObj.status?.nodeInfo?.containerRuntimeVersion).toMatch(new RegExp(`^${m![1]}://`));
   expect(m![1]).toBe('containerd');
-  const listed = await node.crictlJson<{ containers: { id: string; labels: Record<string, string> }[] }>(
+  const listed = await nodeOf(pod).crictlJson<{ containers: { id: string; labels: Record<string, string> }[] }>(
     ['ps', '--label', 'io.kubernetes.pod.name=runtime', '--label', `io.kubernetes.pod.namespace=${ns}`]);
   expect(listed.containers.map((c) => c.id)).toEqual([m![2]]);
   expect(listed.containers[0]!.labels['io.kubernetes.pod.uid']).toBe(pod.metadata!.uid);
 });
 
-claim('container-replaced', async ({ ns, kubectl, api, cluster, node, claim: entry }) => {
+claim('container-replaced', async ({ ns, kubectl, api, cluster, nodeOf, claim: entry }) => {
   const expected = forVersion(entry.restartsAfterRemoval, cluster.version, 'RESTARTS after removal');
   await kubectl(['run', 'replaced', `--image=${cluster.images.hello}`]);
   const before = await waitForPodReady(api, ns, 'replaced');
   const oldId = before.status!.containerStatuses![0]!.containerID!;
+  const node = nodeOf(before);
   const listed = await node.crictlJson<{ containers: { id: string }[] }>(
     ['ps', '--label', 'io.kubernetes.pod.name=replaced', '--label', `io.kubernetes.pod.namespace=${ns}`]);
   expect(listed.containers.map((c) => `containerd://${c.id}`)).toEqual([oldId]);
@@ -443,16 +445,24 @@ async function endpointReadiness(api: Api, namespace: string, service: string): 
 }
 
 claim('pod-ip-reachable-across-nodes', async ({ ns, kubectl, api, cluster }) => {
-  const nodes = (await api.core.listNode()).items.map((n) => n.metadata!.name!);
-  expect(nodes.length, 'nodes in the cluster').toBeGreaterThanOrEqual(2);
+  // The run's own nodes (a test may add and remove one of its own meanwhile).
+  const nodes = Object.keys(cluster.nodeContainers);
+  const listed = (await api.core.listNode()).items.map((n) => n.metadata!.name!);
+  expect(listed, 'nodes in the cluster').toEqual(expect.arrayContaining(nodes));
+  expect(nodes.length, 'nodes of this run').toBeGreaterThanOrEqual(2);
   for (const [name, nodeName] of [['server', nodes[0]!], ['client', nodes[1]!]] as const) {
     await kubectl(['run', name, `--image=${cluster.images.hello}`, `--overrides={"spec":{"nodeName":"${nodeName}"}}`]);
   }
   const server = await waitForPodReady(api, ns, 'server');
   const client = await waitForPodReady(api, ns, 'client');
   expect(server.spec!.nodeName).not.toBe(client.spec!.nodeName);
-  const page = await kubectl(['exec', 'client', '--', 'wget', '-q', '-O', '-', `http://${server.status!.podIP}/`]);
+  expect(server.status!.hostIP, 'the two nodes have different addresses').not.toBe(client.status!.hostIP);
+  const path = markedPath('across-nodes');
+  const page = await kubectl(['exec', 'client', '--', 'wget', '-q', '-O', '-', `http://${server.status!.podIP}${path}`]);
   expect(page.stdout).toMatch(/<html/i);
+  // It reached the server Pod on the other node, from the client Pod's own IP (not its node's).
+  const { line } = await waitForAccessLine(kubectl, ['server'], path);
+  expect(line.split(' ')[0], `client address in the server's access line: ${line}`).toBe(client.status!.podIP);
 });
 
 claim('run-restart-never', async ({ ns, kubectl, api, cluster }) => {
@@ -464,12 +474,12 @@ claim('run-restart-never', async ({ ns, kubectl, api, cluster }) => {
   expect((await kubectl(['get', 'pod', 'hello-kiamol', '-o', 'jsonpath={.spec.restartPolicy}'])).stdout).toBe('Never');
 });
 
-claim('container-replaced-never', async ({ ns, kubectl, api, cluster, node, claim: entry }) => {
+claim('container-replaced-never', async ({ ns, kubectl, api, cluster, nodeOf, claim: entry }) => {
   const expected = forVersion(entry.afterRemoval, cluster.version, 'what follows the removal');
   await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`, '--restart=Never']);
   const before = await waitForPodReady(api, ns, 'hello-kiamol');
   const oldId = before.status!.containerStatuses![0]!.containerID!;
-  await node.exec(['crictl', 'rm', '--force', oldId.replace(/^containerd:\/\//, '')]);
+  await nodeOf(before).exec(['crictl', 'rm', '--force', oldId.replace(/^containerd:\/\//, '')]);
   // Either the kubelet starts a new container in the same Pod, or the Pod ends with its
   // container terminated.
   const after = await waitForPod(api, ns, 'hello-kiamol', {

@@ -3,7 +3,9 @@ import type * as k8s from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import { field, isAbsent } from '../helpers/conditions.js';
 import { type Api, claim } from '../helpers/fixtures.js';
-import { listPods, waitForPod, waitForReadyPods, watchPods } from '../helpers/pods.js';
+import { listPods, waitForPod, waitForPodGone, waitForPodReady, waitForReadyPods, watchPods } from '../helpers/pods.js';
+import type { StartedAgent } from '../helpers/cluster.js';
+import { step } from '../helpers/steps.js';
 import { markedPath, waitForAccessLine } from '../helpers/access-log.js';
 import type { Kubectl } from '../helpers/kubectl.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -151,3 +153,85 @@ claim('selector-must-match-template', async ({ ns, kubectl, api, manifests }) =>
   expect((await api.apps.listNamespacedDeployment({ namespace: ns })).items).toEqual([]);
   expect((await api.core.listNamespacedPod({ namespace: ns })).items).toEqual([]);
 });
+
+claim('deployment-scales-across-nodes', async ({ ns, kubectl, api, cluster }) => {
+  const runNodes = Object.keys(cluster.nodeContainers);
+  const replicas = 2 * runNodes.length;
+  await kubectl(['create', 'deployment', 'spread', `--image=${cluster.images.hello}`, `--replicas=${replicas}`]);
+  const pods = await waitForReadyPods(api, ns, 'app=spread', replicas);
+  // The scheduler spreads a Deployment's pods over the nodes (its default topology spread).
+  const used = new Set(pods.map((p) => p.spec!.nodeName!));
+  expect([...used].sort(), `nodes of the ${replicas} replicas`).toEqual([...runNodes].sort());
+  const wide = await kubectl(['get', 'pods', '-l', 'app=spread', '-o', 'custom-columns=NODE:spec.nodeName', '--no-headers']);
+  expect(new Set(wide.stdout.trim().split('\n')).size, 'nodes in the NODE column').toBe(runNodes.length);
+});
+
+/**
+ * A node of the test's own that only its pods use (they select its label and tolerate its
+ * taint), so that losing it disturbs no other test.
+ */
+const POOL_LABEL = 'kube-claims/pool';
+
+function pinnedPodSpec(image: string, pool: string): k8s.V1PodSpec {
+  return {
+    nodeSelector: { [POOL_LABEL]: pool },
+    tolerations: [{ key: POOL_LABEL, operator: 'Equal', value: pool, effect: 'NoSchedule' }],
+    containers: [{ name: 'web', image }],
+  };
+}
+
+/** Lose a node without notice (its machine is gone), see it NotReady, and remove it from the cluster. */
+async function loseNode(api: Api, kubectl: Kubectl, agent: StartedAgent) {
+  await step(`lose node ${agent.nodeName}: its container is removed`, async () => agent.remove());
+  // The node controller notices within its grace period (node-monitor-grace-period, see NODE_LOSS_SETTINGS).
+  await waitUntil(`node ${agent.nodeName} to be NotReady`, 90_000, async () =>
+    (await api.core.readNode({ name: agent.nodeName })).status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True');
+  const nodes = await kubectl(['get', 'nodes', '--no-headers']);
+  expect(nodes.stdout).toMatch(new RegExp(`^${agent.nodeName}\\s+NotReady\\s`, 'm'));
+  const deleted = await kubectl(['delete', 'node', agent.nodeName]);
+  expect(deleted.stdout.trim()).toBe(`node "${agent.nodeName}" deleted`);
+}
+
+claim('node-loss-bare-pod-gone', async ({ ns, kubectl, api, cluster, addNode }) => {
+  const lost = await addNode({ labels: [`${POOL_LABEL}=${ns}`], taints: [`${POOL_LABEL}=${ns}:NoSchedule`] });
+  const pod: k8s.V1Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bare', labels: { app: 'bare' } }, spec: pinnedPodSpec(cluster.images.hello, ns) };
+  await kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+  const running = await waitForPodReady(api, ns, 'bare');
+  expect(running.spec!.nodeName, 'the Pod runs on the node that will be lost').toBe(lost.nodeName);
+
+  await loseNode(api, kubectl, lost);
+  // Nothing manages the Pod: once its node is gone, the Pod goes too (the pod garbage
+  // collector removes pods bound to a node that no longer exists), and nothing replaces it.
+  await waitForPodGone(api, ns, 'bare', 150_000);
+  expect((await listPods(api, ns, '')).map((p) => p.metadata!.name), 'pods in the namespace').toEqual([]);
+  const listed = await kubectl(['get', 'pods']);
+  expect(listed.stdout.trim()).toBe('');
+  expect(listed.stderr.trim()).toBe(`No resources found in ${ns} namespace.`);
+}, 300_000);
+
+claim('node-loss-deployment-recreates', async ({ ns, kubectl, api, cluster, addNode }) => {
+  const lost = await addNode({ labels: [`${POOL_LABEL}=${ns}`], taints: [`${POOL_LABEL}=${ns}:NoSchedule`] });
+  const deployment: k8s.V1Deployment = {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'survivor' },
+    spec: {
+      replicas: 1, selector: { matchLabels: { app: 'survivor' } },
+      template: { metadata: { labels: { app: 'survivor' } }, spec: pinnedPodSpec(cluster.images.hello, ns) },
+    },
+  };
+  await kubectl(['apply', '-f', '-'], { input: JSON.stringify(deployment) });
+  const [original] = await waitForReadyPods(api, ns, 'app=survivor', 1);
+  expect(original!.spec!.nodeName, 'the Pod runs on the node that will be lost').toBe(lost.nodeName);
+  // Another node the Deployment may use: one of the run's own, given the pool's label now.
+  const other = Object.keys(cluster.nodeContainers)[0]!;
+  await kubectl(['label', 'node', other, `${POOL_LABEL}=${ns}`]);
+  try {
+    await loseNode(api, kubectl, lost);
+    // The ReplicaSet replaces the Pod it lost with the node: a new Pod, Ready on the other node.
+    const [replacement] = await waitForReadyPods(api, ns, 'app=survivor', 1, 150_000);
+    expect(replacement!.metadata!.name).not.toBe(original!.metadata!.name);
+    expect(replacement!.spec!.nodeName, 'the replacement runs on the other node').toBe(other);
+    expect(controllerOf(replacement!)?.uid).toBe(controllerOf(original!)?.uid);
+  } finally {
+    await kubectl(['label', 'node', other, `${POOL_LABEL}-`], { reject: false });
+  }
+}, 300_000);

@@ -38,7 +38,7 @@ claim('exec-by-controller', async ({ ns, kubectl, api, cluster }) => {
   expect(pods.map((p) => p.metadata!.name)).toContain(hostname.stdout.trim());
 });
 
-claim('logs-relayed', async ({ ns, kubectl, api, cluster, node }) => {
+claim('logs-relayed', async ({ ns, kubectl, api, cluster, nodeOf }) => {
   await kubectl(['run', 'logged', `--image=${cluster.images.hello}`]);
   const pod = await waitForPodReady(api, ns, 'logged');
   const path = markedPath('relayed');
@@ -47,7 +47,7 @@ claim('logs-relayed', async ({ ns, kubectl, api, cluster, node }) => {
   const { line } = await waitForAccessLine(kubectl, ['logged', '--tail=1'], path);
   // ...and it is the line the runtime captured on the node (stdout and stderr, as crictl shows them).
   const id = pod.status!.containerStatuses![0]!.containerID!.replace(/^containerd:\/\//, '');
-  const onNode = (await node.exec(['sh', '-c', `crictl logs --tail=1 ${id} 2>&1`])).replace(/\n$/, '');
+  const onNode = (await nodeOf(pod).exec(['sh', '-c', `crictl logs --tail=1 ${id} 2>&1`])).replace(/\n$/, '');
   expect(onNode).toBe(line);
 });
 
