@@ -17,7 +17,10 @@ export default class ClaimsReporter implements Reporter {
       if (!mod.project.name.startsWith('k8s-')) continue;
       const version = mod.project.name.replace(/^k8s-/, '');
       const cluster = mod.project.getProvidedContext().cluster;
-      if (cluster) runs[version] = { nodeImage: cluster.image, mode: cluster.mode, kubectl: cluster.kubectlVersion };
+      if (cluster) runs[version] = {
+        nodeImage: cluster.image, mode: cluster.mode, kubectl: cluster.kubectlVersion,
+        nodes: Object.keys(cluster.nodeContainers).length, settings: cluster.settings,
+      };
       const byId = (results[version] ??= {});
       for (const test of mod.children.allTests()) {
         const id = test.name.split(':')[0]!;

@@ -111,6 +111,8 @@ export class StartedCluster {
     readonly agents: StartedAgent[],
     /** Node name -> its container, for node-level steps (crictl) on the node a pod runs on. */
     readonly nodeContainers: Record<string, string>,
+    /** Component settings beyond k3s's defaults, for the report. */
+    readonly settings: string[],
   ) {}
 
   get kubeconfig(): string {
@@ -250,7 +252,7 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     const bootSeconds = (Date.now() - started) / 1000;
     log(`cluster ready in ${bootSeconds.toFixed(1)}s: ${ready.length} node(s) Ready`);
     const nodeContainers = Object.fromEntries([[k3s.getHostname(), k3s.getId()], ...agents.map((a) => [a.nodeName, a.containerId])]);
-    return new StartedCluster(k3s, opts.version.kubernetes, image, fixtureImages(opts.mode), bootSeconds, joinSpec, agents, nodeContainers);
+    return new StartedCluster(k3s, opts.version.kubernetes, image, fixtureImages(opts.mode), bootSeconds, joinSpec, agents, nodeContainers, nodes > 1 ? NODE_LOSS_SETTINGS : []);
   } catch (err) {
     for (const a of agents) a.remove();
     await k3s?.stop({ timeout: 10_000, removeVolumes: true });

@@ -19,6 +19,8 @@ export interface ClusterInfo {
   containerId: string;
   /** Every node's container by node name, for node-level steps (crictl) where a pod runs. */
   nodeContainers: Record<string, string>;
+  /** Component settings the run gave the cluster beyond k3s's defaults (stated in the report). */
+  settings: string[];
   /** How to add a node (clusters of several nodes only). */
   join?: JoinSpec;
   kubectl: string;

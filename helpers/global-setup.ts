@@ -100,6 +100,7 @@ async function startForProject(project: TestProject) {
       containerId: cluster.containerId,
       nodeContainers: cluster.nodeContainers,
       join: cluster.join,
+      settings: cluster.settings,
       kubectl: kubectl.path,
       kubectlVersion: kubectl.version,
       images: cluster.images,

@@ -28,6 +28,9 @@ export interface RunInfo {
   nodeImage: string;
   mode: string;
   kubectl: string;
+  /** Nodes in the cluster, and the component settings the run changed from k3s's defaults. */
+  nodes?: number;
+  settings?: string[];
 }
 
 export interface ClaimsReport {
@@ -105,7 +108,9 @@ export function renderMarkdown(report: ClaimsReport): string {
     '',
     ...report.versions.filter((v) => report.runs?.[v]).map((v) => {
       const run = report.runs![v]!;
-      return `Kubernetes ${v}: node image \`${run.nodeImage}\` (${run.mode} images), kubectl ${run.kubectl}.`;
+      const nodes = run.nodes && run.nodes > 1 ? `${run.nodes} nodes, ` : '';
+      const settings = run.settings?.length ? `; cluster settings: ${run.settings.map((x) => `\`${x}\``).join(', ')}` : '';
+      return `Kubernetes ${v}: ${nodes}node image \`${run.nodeImage}\` (${run.mode} images), kubectl ${run.kubectl}${settings}.`;
     }),
     '',
     `| id | section | claim | ${report.versions.map((v) => `Kubernetes ${v}`).join(' | ')} |`,
