@@ -2,7 +2,7 @@
 
 /** The value of `Field:` at the given indentation (0: pod level, 4: container level). */
 export function describeField(text: string, field: string, indent = 0): string | undefined {
-  const re = new RegExp(`^ {${indent}}${field.replace(/ /g, ' ')}:[ \\t]*(.*)$`, 'm');
+  const re = new RegExp(`^ {${indent}}${field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:[ \\t]*(.*)$`, 'm');
   return re.exec(text)?.[1]?.trim();
 }
 

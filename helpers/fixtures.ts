@@ -24,7 +24,6 @@ export interface Api {
   core: k8s.CoreV1Api;
   apps: k8s.AppsV1Api;
   discovery: k8s.DiscoveryV1Api;
-  objects: k8s.KubernetesObjectApi;
 }
 
 export interface Fixtures {
@@ -61,7 +60,6 @@ function apiFor(cluster: ClusterInfo): Api {
       core: config.makeApiClient(k8s.CoreV1Api),
       apps: config.makeApiClient(k8s.AppsV1Api),
       discovery: config.makeApiClient(k8s.DiscoveryV1Api),
-      objects: k8s.KubernetesObjectApi.makeApiClient(config),
     };
     apiByCluster.set(cluster.containerId, api);
   }
