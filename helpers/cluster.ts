@@ -26,6 +26,8 @@ export interface ClusterOptions {
   runId: string;
   /** Nodes in all: the server, and agents that join it. */
   nodes?: number;
+  /** How long the cluster may take to boot (default 180 s). */
+  bootTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -211,8 +213,10 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
       files.push({ source: t.source, target: join('/var/lib/rancher/k3s/agent/images', t.name) });
     }
   }
+  const bootTimeoutMs = opts.bootTimeoutMs ?? 180_000;
   let container = new NodeContainer(image)
     .withCommand(command)
+    .withStartupTimeout(bootTimeoutMs)
     .withLabels({ [RUN_LABEL]: opts.runId });
   const sources = files.filter((f) => f.source) as { source: string; target: string }[];
   const contents = files.filter((f) => f.content !== undefined) as { content: string; target: string }[];
@@ -242,7 +246,7 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
       };
       for (let i = 1; i < nodes; i++) agents.push(await startAgent(joinSpec));
     }
-    const ready = await waitForNodes(kc, nodes);
+    const ready = await waitForNodes(kc, nodes, bootTimeoutMs);
     // Right after boot, pods can be refused with `serviceaccount "default" not found`.
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await waitUntil('the default ServiceAccount in namespace default', 60_000, async () => {

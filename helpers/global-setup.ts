@@ -78,7 +78,7 @@ async function startForProject(project: TestProject) {
 
   try {
     cluster = await startCluster({
-      version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, log: say,
+      version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
     });
     const kubeconfigPath = join(tmp, 'kubeconfig');
     writeFileSync(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });

@@ -70,6 +70,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     workers: positiveInteger(env, 'KUBE_CLAIMS_WORKERS', Math.min(8, 2 * availableParallelism())),
     /** Leave the cluster and test namespaces in place after the run: never, on-failure, always. */
     keep: oneOf(env, 'KUBE_CLAIMS_KEEP', ['never', 'on-failure', 'always'] as const, 'never'),
+    /** How long a cluster may take to boot, in seconds (slow or emulated machines need more). */
+    bootTimeoutSeconds: positiveInteger(env, 'KUBE_CLAIMS_BOOT_TIMEOUT', 180),
     /** Nodes in the cluster: the server, and agents that join it (claims that need two nodes run from 2). */
     nodes: positiveInteger(env, 'KUBE_CLAIMS_NODES', 1),
     /** Tests at once within a file, each in its own namespace. */

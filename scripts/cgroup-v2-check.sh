@@ -19,8 +19,9 @@ inside() {
   kc_say "inside the VM: cgroup v2, $(nproc) CPUs, Docker $(docker info --format '{{.ServerVersion}} (cgroup {{.CgroupVersion}}, driver {{.CgroupDriver}})')"
   local scopes_before; scopes_before=$(find /sys/fs/cgroup -maxdepth 2 -name 'docker-*.scope' | wc -l)
   bash scripts/smoke.sh "$version" || status=1
-  # Two clusters side by side, as two users' runs would be; fewer tests at once (emulated CPU).
-  local common=(env KUBE_CLAIMS_IMAGES=offline KUBE_CLAIMS_K8S_VERSION="$version" KUBE_CLAIMS_WORKERS=2 KUBE_CLAIMS_CONCURRENCY=2)
+  # Two clusters side by side, as two users' runs would be; fewer tests at once and a longer
+  # boot allowance (emulated CPU, two clusters booting together).
+  local common=(env KUBE_CLAIMS_IMAGES=offline KUBE_CLAIMS_K8S_VERSION="$version" KUBE_CLAIMS_WORKERS=2 KUBE_CLAIMS_CONCURRENCY=2 KUBE_CLAIMS_BOOT_TIMEOUT=900)
   local started=$SECONDS
   "${common[@]}" node_modules/.bin/vitest run --project 'k8s-*' -t "$RUN_A" --reporter=dot >"$KC_LOG_DIR/v2-run-a.log" 2>&1 & local a=$!
   "${common[@]}" node_modules/.bin/vitest run --project 'k8s-*' -t "$RUN_B" --reporter=dot >"$KC_LOG_DIR/v2-run-b.log" 2>&1 & local b=$!
