@@ -16,6 +16,8 @@ docker image inspect "$IMAGE" >/dev/null 2>&1 || kc_die "image $IMAGE not presen
 args=(server --disable=traefik)
 [ "$(docker info --format '{{.CgroupVersion}}')" = 1 ] && args+=(--kubelet-arg=fail-cgroupv1=false)
 
+# As in the harness: how long the node may take to boot (slow or emulated machines need more).
+BOOT_TIMEOUT=${KUBE_CLAIMS_BOOT_TIMEOUT:-180}
 name=kube-claims-smoke-$$
 # Stop gracefully first: the node then removes its pods and its cgroups on the host.
 cleanup() { docker stop -t 30 "$name" >/dev/null 2>&1 || true; docker rm -f -v "$name" >/dev/null 2>&1 || true; }
@@ -44,8 +46,8 @@ docker create --name "$name" --label kube-claims.run=$$-smoke --privileged --cgr
 docker cp "$HELLO_TAR" "$name:/var/lib/rancher/k3s/agent/images/hello-ch02.tar"
 docker start "$name" >/dev/null
 kc_say "started $IMAGE ${args[*]}"
-poll "the log line 'Node controller sync successful'" 180 sh -c "docker logs $name 2>&1 | grep -q 'Node controller sync successful'"
-poll "node Ready" 120 in_node kubectl wait --for=condition=Ready node --all --timeout=1s
+poll "the log line 'Node controller sync successful'" "$BOOT_TIMEOUT" sh -c "docker logs $name 2>&1 | grep -q 'Node controller sync successful'"
+poll "node Ready" "$BOOT_TIMEOUT" in_node kubectl wait --for=condition=Ready node --all --timeout=1s
 boot_ms=$(($(date +%s%N) / 1000000 - start_ms))
 kc_say "node Ready: $(in_node kubectl get nodes --no-headers)"
 poll "ServiceAccount default" 60 in_node kubectl get serviceaccount default
