@@ -393,7 +393,8 @@ claim('container-replaced', async ({ ns, kubectl, api, cluster, nodeOf, claim: e
   const listed = await node.crictlJson<{ containers: { id: string }[] }>(
     ['ps', '--label', 'io.kubernetes.pod.name=replaced', '--label', `io.kubernetes.pod.namespace=${ns}`]);
   expect(listed.containers.map((c) => `containerd://${c.id}`)).toEqual([oldId]);
-  await node.exec(['crictl', 'rm', '--force', listed.containers[0]!.id]);
+  // crictl gives up after 2 s by default; a slow (or emulated) node needs longer to stop a container.
+  await node.exec(['crictl', '--timeout=60s', 'rm', '--force', listed.containers[0]!.id]);
 
   const after = await waitForPod(api, ns, 'replaced', [
     field('status.containerStatuses[0].containerID', check(`an ID other than ${oldId}`, (id) => !!id && id !== oldId)),
@@ -479,7 +480,7 @@ claim('container-replaced-never', async ({ ns, kubectl, api, cluster, nodeOf, cl
   await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`, '--restart=Never']);
   const before = await waitForPodReady(api, ns, 'hello-kiamol');
   const oldId = before.status!.containerStatuses![0]!.containerID!;
-  await nodeOf(before).exec(['crictl', 'rm', '--force', oldId.replace(/^containerd:\/\//, '')]);
+  await nodeOf(before).exec(['crictl', '--timeout=60s', 'rm', '--force', oldId.replace(/^containerd:\/\//, '')]);
   // Either the kubelet starts a new container in the same Pod, or the Pod ends with its
   // container terminated.
   const after = await waitForPod(api, ns, 'hello-kiamol', {
