@@ -1,16 +1,11 @@
 import { defineConfig } from 'vitest/config';
-import { readSettings, SettingError } from './helpers/settings.js';
+import { exitOnSettingError, readSettings, type Settings } from './helpers/settings.js';
 
-let settings: ReturnType<typeof readSettings>;
+let settings: Settings;
 try {
   settings = readSettings();
 } catch (err) {
-  if (err instanceof SettingError) {
-    // A setting the user got wrong: one clear line and exit code 2, no stack trace.
-    process.stderr.write(`kube-claims: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
+  exitOnSettingError(err);
 }
 
 export default defineConfig({

@@ -1,21 +1,21 @@
 // Cluster lifecycle: one throwaway single-node cluster in a container, started with
 // @testcontainers/k3s from either the official rancher/k3s image (online) or the node image
 // this project builds from source (offline, scripts/build-node-image.sh).
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
-import { GenericContainer, getContainerRuntimeClient, ImageName, Wait } from 'testcontainers';
+import { GenericContainer, ImageName, Wait } from 'testcontainers';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { execa } from 'execa';
 import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
 import { keptDir, type ResolvedMode, SettingError, type VersionRow } from './settings.js';
 import { describeExpectation, mismatches, readyIsTrue } from './conditions.js';
 import { waitUntil } from './wait.js';
+import { DEFAULT_BOOT_TIMEOUT_SECONDS, RUN_LABEL } from './facts.mjs';
+import { containerEngine, dockerSync, labelledContainers, removeContainersSync } from './engine.js';
 
-/** Label on every container kube-claims starts, so leftovers can always be found and removed. */
-export const RUN_LABEL = 'kube-claims.run';
+// Label on every container kube-claims starts, so leftovers can always be found and removed.
+export { RUN_LABEL };
 
 export interface ClusterOptions {
   version: VersionRow;
@@ -26,7 +26,7 @@ export interface ClusterOptions {
   runId: string;
   /** Nodes in all: the server, and agents that join it. */
   nodes?: number;
-  /** How long the cluster may take to boot (default 180 s). */
+  /** How long the cluster may take to boot (default: DEFAULT_BOOT_TIMEOUT_SECONDS). */
   bootTimeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -57,10 +57,10 @@ export interface JoinSpec {
 
 /** A node that joined the cluster (a container); `remove()` is losing it, without notice. */
 export class StartedAgent {
-  constructor(readonly containerId: string, readonly nodeName: string) {}
+  constructor(readonly containerId: string, readonly nodeName: string, private readonly dockerEnv: NodeJS.ProcessEnv) {}
 
   remove(): void {
-    spawnSync('docker', ['rm', '-f', '-v', this.containerId], { stdio: 'ignore' });
+    removeContainersSync(this.dockerEnv, [this.containerId]);
   }
 }
 
@@ -84,7 +84,7 @@ export async function startAgent(join: JoinSpec, opts: { labels?: string[]; tain
   if (contents.length) container = container.withCopyContentToContainer(contents);
   const started = await container.start();
   // k3s names a node after its host name, which Docker sets to the container's short id.
-  return new StartedAgent(started.getId(), started.getHostname());
+  return new StartedAgent(started.getId(), started.getHostname(), (await containerEngine()).cliEnv);
 }
 
 /** Wait until `count` nodes are Ready; returns their names. */
@@ -115,6 +115,7 @@ export class StartedCluster {
     readonly nodeContainers: Record<string, string>,
     /** Component settings beyond k3s's defaults, for the report. */
     readonly settings: string[],
+    private readonly dockerEnv: NodeJS.ProcessEnv,
   ) {}
 
   get kubeconfig(): string {
@@ -134,9 +135,23 @@ export class StartedCluster {
     // without a graceful stop: each node is in a cgroup namespace of its own, so removing its
     // container removes its pods and their cgroups too (a graceful stop cost about 8 s).
     const ids = [...this.agents.map((a) => a.containerId), this.containerId];
-    const labelled = spawnSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${this.runId}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    spawnSync('docker', ['rm', '-f', '-v', ...new Set([...ids, ...labelled])], { stdio: 'ignore' });
-    if (this.join) spawnSync('docker', ['network', 'rm', this.join.network], { stdio: 'ignore' });
+    const labelled = dockerSync(this.dockerEnv, ['ps', '-aq', '--no-trunc', '--filter', `label=${RUN_LABEL}=${this.runId}`]).split('\n').filter(Boolean);
+    removeContainersSync(this.dockerEnv, [...new Set([...ids, ...labelled])]);
+    if (this.join) dockerSync(this.dockerEnv, ['network', 'rm', this.join.network]);
+  }
+
+  /** The last lines of the server node's own output (its entrypoint and components). */
+  async logTail(lines = 40): Promise<string> {
+    const { dockerode } = await containerEngine();
+    const raw = await dockerode.getContainer(this.containerId).logs({ stdout: true, stderr: true, tail: lines });
+    // Docker's multiplexed stream: an 8-byte header before each chunk.
+    const out: Buffer[] = [];
+    for (let i = 0; i + 8 <= raw.length;) {
+      const size = raw.readUInt32BE(i + 4);
+      out.push(raw.subarray(i + 8, i + 8 + size));
+      i += 8 + size;
+    }
+    return Buffer.concat(out).toString('utf8');
   }
 
   private get runId(): string {
@@ -163,14 +178,14 @@ export function nodeImageFor(version: VersionRow, mode: ResolvedMode): string {
   return mode === 'online' ? version.k3s : `kube-claims/node:v${version.kubernetes}`;
 }
 
-async function dockerCgroupVersion(): Promise<string> {
-  const { stdout } = await execa('docker', ['info', '--format', '{{.CgroupVersion}}'], { reject: false });
-  return stdout.trim();
+async function engineCgroupVersion(): Promise<string> {
+  const { dockerode } = await containerEngine();
+  return String((await dockerode.info()).CgroupVersion ?? '');
 }
 
-/** Whether the engine holds `image` (testcontainers' client: the engine the run uses). */
+/** Whether the engine holds `image`. */
 export async function imagePresent(image: string): Promise<boolean> {
-  return (await getContainerRuntimeClient()).image.exists(ImageName.fromString(image));
+  return (await containerEngine()).client.image.exists(ImageName.fromString(image));
 }
 
 async function assertImagePresent(image: string, version: string): Promise<void> {
@@ -188,11 +203,11 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
   // Flags for every node (server and agents).
   const nodeArgs: string[] = [];
   // Kubernetes 1.35+ refuses to start the kubelet on a cgroup v1 host unless told otherwise.
-  if ((await dockerCgroupVersion()) === '1') nodeArgs.push('--kubelet-arg=fail-cgroupv1=false');
+  if ((await engineCgroupVersion()) === '1') nodeArgs.push('--kubelet-arg=fail-cgroupv1=false');
   const command = ['server', '--disable=traefik,metrics-server,servicelb', ...nodeArgs];
   // The kubeconfig points at the host testcontainers reaches containers on (localhost, or the
   // Docker gateway when the tests themselves run in a container): the API's certificate must name it.
-  const client = await getContainerRuntimeClient();
+  const { client, cliEnv } = await containerEngine();
   const host = client.info.containerRuntime.host;
   if (host !== 'localhost') command.push(`--tls-san=${host}`);
   const token = randomBytes(16).toString('hex');
@@ -204,6 +219,8 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     files.push({ content: opts.registriesYaml, target: '/etc/rancher/k3s/registries.yaml' });
   }
   if (opts.mode === 'offline') {
+    // Ryuk's image comes from a registry; offline, kube-claims removes its own containers.
+    process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
     await assertImagePresent(image, opts.version.kubernetes);
     // Like k3s's air-gap install: tarballs in agent/images are imported when the node starts.
     for (const t of fixtureTarballs()) {
@@ -213,7 +230,7 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
       files.push({ source: t.source, target: join('/var/lib/rancher/k3s/agent/images', t.name) });
     }
   }
-  const bootTimeoutMs = opts.bootTimeoutMs ?? 180_000;
+  const bootTimeoutMs = opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_SECONDS * 1000;
   let container = new NodeContainer(image)
     .withCommand(command)
     .withStartupTimeout(bootTimeoutMs)
@@ -256,11 +273,11 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     const bootSeconds = (Date.now() - started) / 1000;
     log(`cluster ready in ${bootSeconds.toFixed(1)}s: ${ready.length} node(s) Ready`);
     const nodeContainers = Object.fromEntries([[k3s.getHostname(), k3s.getId()], ...agents.map((a) => [a.nodeName, a.containerId])]);
-    return new StartedCluster(k3s, opts.version.kubernetes, image, fixtureImages(opts.mode), bootSeconds, joinSpec, agents, nodeContainers, nodes > 1 ? NODE_LOSS_SETTINGS : []);
+    return new StartedCluster(k3s, opts.version.kubernetes, image, fixtureImages(opts.mode), bootSeconds, joinSpec, agents, nodeContainers, nodes > 1 ? NODE_LOSS_SETTINGS : [], cliEnv);
   } catch (err) {
     for (const a of agents) a.remove();
     await k3s?.stop({ timeout: 10_000, removeVolumes: true });
-    if (network) spawnSync('docker', ['network', 'rm', network], { stdio: 'ignore' });
+    if (network) dockerSync(cliEnv, ['network', 'rm', network]);
     throw err;
   }
 }
@@ -270,19 +287,16 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
  * those labelled by kube-claims whose run's process is gone. Other live runs are left alone.
  */
 export async function removeLeftovers(log: (line: string) => void): Promise<void> {
-  const { stdout } = await execa('docker', [
-    'ps', '-a', '--filter', `label=${RUN_LABEL}`, '--format', `{{.ID}} {{.Label "${RUN_LABEL}"}}`,
-  ]);
-  for (const line of stdout.split('\n').filter(Boolean)) {
-    const [id, run] = line.split(' ');
+  const { dockerode } = await containerEngine();
+  for (const { id, run } of await labelledContainers()) {
     // Run labels start with the owning process's id; a label that does not is someone else's
     // convention, and its owner cannot be checked: leave it alone.
     const owner = /^(\d+)-/.exec(run ?? '');
     if (!owner || isAlive(Number(owner[1]))) continue;
     // Kept on purpose (KUBE_CLAIMS_KEEP) until scripts/remove-kept.sh removes it.
     if (existsSync(join(keptDir(), run!))) continue;
-    log(`removing container ${id} left by an earlier run (${run})`);
-    await execa('docker', ['rm', '-f', '-v', id!], { reject: false });
+    log(`removing container ${id.slice(0, 12)} left by an earlier run (${run})`);
+    await dockerode.getContainer(id).remove({ force: true, v: true }).catch(() => {});
   }
 }
 

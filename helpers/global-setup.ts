@@ -4,11 +4,11 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
 import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
 import { checkKubectl, chooseKubectl } from './kubectl.js';
-import { cacheDir, keptDir, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
+import { cacheDir, exitOnSettingError, keptDir, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
+import { containerEngine } from './engine.js';
 import { resolveImageMode } from './image-mode.js';
 import { checkSuites } from './suite-check.js';
 import { type ClusterInfo, KEPT_NAMESPACES } from './context.js';
@@ -22,14 +22,11 @@ export default async function setup(project: TestProject) {
     return await startForProject(project);
   } catch (err) {
     // Any setup failure: one clear line and exit code 2, no stack trace (that goes to a log).
-    if (err instanceof SettingError) {
-      say(`error: ${err.message}`);
-    } else {
-      const log = join(cacheDir, 'logs', 'setup-error.log');
-      mkdirSync(dirname(log), { recursive: true });
-      writeFileSync(log, `${new Date().toISOString()} ${project.name}\n${(err as Error)?.stack ?? err}\n`);
-      say(`error: could not start the cluster for ${project.name}: ${String((err as Error)?.message ?? err).split('\n')[0]} (details: ${log})`);
-    }
+    if (err instanceof SettingError) exitOnSettingError(err);
+    const log = join(cacheDir, 'logs', 'setup-error.log');
+    mkdirSync(dirname(log), { recursive: true });
+    writeFileSync(log, `${new Date().toISOString()} ${project.name}\n${(err as Error)?.stack ?? err}\n`);
+    say(`error: could not start the cluster for ${project.name}: ${String((err as Error)?.message ?? err).split('\n')[0]} (details: ${log})`);
     process.exit(2);
   }
 }
@@ -39,16 +36,9 @@ async function startForProject(project: TestProject) {
   const version = resolveVersion(project.name.replace(/^k8s-/, ''));
   // The catalogue and the tests that name its claims, before anything starts.
   checkSuites((await project.globTestFiles()).testFiles);
-  const docker = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false });
-  if (docker.exitCode !== 0) {
-    throw new SettingError(`the Docker engine is not reachable (docker info: ${docker.stderr.trim().split('\n')[0]}); start Docker, or run: bash scripts/docker-engine.sh`);
-  }
+  const engine = await containerEngine();
   if (settings.kubectl) await checkKubectl(settings.kubectl);
   const mode = await resolveImageMode(settings.mode, version, settings.nodeImage, say);
-  if (mode === 'offline' && process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
-    // Ryuk's image comes from a registry; offline, kube-claims removes its own containers.
-    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-  }
   await removeLeftovers(say);
 
   const runId = `${process.pid}-${Date.now()}`;
@@ -58,7 +48,7 @@ async function startForProject(project: TestProject) {
   // The run's temporary files (kubeconfig, manifests, copies) live under one folder.
   const tmp = mkdtempSync(join(tmpdir(), 'kube-claims-'));
   // Outside this process: removes the run's containers and files if it dies without cleaning up.
-  spawn('bash', [join(projectRoot, 'scripts/watchdog.sh'), String(process.pid), runId, tmp, keptDir()], { detached: true, stdio: 'ignore' }).unref();
+  spawn('bash', [join(projectRoot, 'scripts/watchdog.sh'), String(process.pid), runId, tmp, keptDir()], { detached: true, stdio: 'ignore', env: engine.cliEnv }).unref();
   const stopCluster = () => {
     const c = cluster;
     cluster = undefined;
@@ -82,7 +72,7 @@ async function startForProject(project: TestProject) {
     });
     const kubeconfigPath = join(tmp, 'kubeconfig');
     writeFileSync(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });
-    const imageId = (await execa('docker', ['inspect', '-f', '{{.Image}}', cluster.containerId])).stdout.trim();
+    const imageId = (await engine.dockerode.getContainer(cluster.containerId).inspect()).Image;
     const kubectl = await chooseKubectl({
       serverVersion: version.kubernetes,
       override: settings.kubectl,

@@ -1,9 +1,11 @@
 // kubectl as a reader runs it: the real binary through execa, against the run's cluster.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { cacheDir, SettingError } from './settings.js';
 import { step } from './steps.js';
+import { containerEngine } from './engine.js';
 
 export interface KubectlResult {
   stdout: string;
@@ -128,9 +130,13 @@ export async function chooseKubectl(opts: {
   if (!existsSync(path)) {
     mkdirSync(dir, { recursive: true });
     // kubectl in the image is a link to a multi-call binary that acts by the name it runs as.
-    const target = await execa('docker', ['exec', opts.containerId, 'sh', '-c', 'readlink -f "$(command -v kubectl)"']);
-    const inImage = target.stdout.trim();
-    await execa('docker', ['cp', '-L', `${opts.containerId}:${inImage}`, path]);
+    const { client, dockerode } = await containerEngine();
+    const node = client.container.getById(opts.containerId);
+    const inImage = (await client.container.exec(node, ['sh', '-c', 'readlink -f "$(command -v kubectl)"'])).stdout.trim();
+    // The engine hands files out as a tar stream; written under its own name, then renamed.
+    const archive = await dockerode.getContainer(opts.containerId).getArchive({ path: inImage });
+    await execa('tar', ['-x', '-C', dir], { input: archive as unknown as Readable });
+    renameSync(join(dir, basename(inImage)), path);
   }
   const own = await clientVersion(path);
   if (!own) throw new Error(`the kubectl copied from the node image (${path}) does not run`);

@@ -3,27 +3,24 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parse, stringify } from 'yaml';
 import { fileURLToPath } from 'node:url';
+import { cacheDirFor, DEFAULT_BOOT_TIMEOUT_SECONDS, findVersion, supportedVersions, unknownVersionMessage, type VersionRow } from './facts.mjs';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
-export interface VersionRow {
-  kubernetes: string;
-  k3s: string;
-  etcd: string;
-  containerd: string;
-  runc: string;
-  cniPlugins: string;
-  flannel: string;
-  criTools: string;
-  pause: string;
-}
-
-export const supportedVersions: VersionRow[] = JSON.parse(
-  readFileSync(new URL('../images/versions.json', import.meta.url), 'utf8'),
-).versions;
+export type { VersionRow } from './facts.mjs';
+export { supportedVersions };
 
 /** A setting the user got wrong: reported as one clear line, never a stack trace. */
 export class SettingError extends Error {}
+
+/** A SettingError ends the run with one clear line and exit code 2; anything else is rethrown. */
+export function exitOnSettingError(err: unknown): never {
+  if (err instanceof SettingError) {
+    process.stderr.write(`[kube-claims] error: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
 
 /** online: official images, pulled; offline: built here, preloaded; auto: online where possible. */
 export type ImageMode = 'auto' | 'online' | 'offline';
@@ -32,13 +29,8 @@ export type ResolvedMode = Exclude<ImageMode, 'auto'>;
 
 /** Resolve "1.37" or "1.37.0" to a supported version; refuse anything else with the list. */
 export function resolveVersion(wanted: string): VersionRow {
-  const w = wanted.trim().replace(/^v/, '');
-  const row = supportedVersions.find((v) => v.kubernetes === w || v.kubernetes.startsWith(`${w}.`));
-  if (!row) {
-    throw new SettingError(
-      `unknown Kubernetes version "${wanted}" (KUBE_CLAIMS_K8S_VERSION); known: ${supportedVersions.map((v) => v.kubernetes).join(', ')}`,
-    );
-  }
+  const row = findVersion(wanted);
+  if (!row) throw new SettingError(`${unknownVersionMessage(wanted)} (KUBE_CLAIMS_K8S_VERSION)`);
   return row;
 }
 
@@ -71,7 +63,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     /** Leave the cluster and test namespaces in place after the run: never, on-failure, always. */
     keep: oneOf(env, 'KUBE_CLAIMS_KEEP', ['never', 'on-failure', 'always'] as const, 'never'),
     /** How long a cluster may take to boot, in seconds (slow or emulated machines need more). */
-    bootTimeoutSeconds: positiveInteger(env, 'KUBE_CLAIMS_BOOT_TIMEOUT', 180),
+    bootTimeoutSeconds: positiveInteger(env, 'KUBE_CLAIMS_BOOT_TIMEOUT', DEFAULT_BOOT_TIMEOUT_SECONDS),
     /** Nodes in the cluster: the server, and agents that join it (claims that need two nodes run from 2). */
     nodes: positiveInteger(env, 'KUBE_CLAIMS_NODES', 1),
     /** Tests at once within a file, each in its own namespace. */
@@ -135,7 +127,5 @@ function registriesYaml(env: NodeJS.ProcessEnv): string | undefined {
   return stringify({ mirrors: Object.fromEntries(registries.map((r) => [r, { endpoint: [endpoint] }])) });
 }
 
-/** Where expensive things are kept between runs (same place the image scripts use). */
-export const cacheDir =
-  process.env.KUBE_CLAIMS_CACHE ??
-  `${process.env.XDG_CACHE_HOME ?? `${process.env.HOME ?? '/tmp'}/.cache`}/kube-claims`;
+/** Where expensive things are kept between runs (the image scripts use the same place). */
+export const cacheDir = cacheDirFor(process.env);

@@ -10,6 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { ClaimsReport } from '../helpers/report.js';
 import { projectRoot } from '../helpers/settings.js';
+import { labelledContainers } from '../helpers/engine.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -73,8 +74,7 @@ async function oneRun(n: number): Promise<Run> {
   void proc.finally(() => (done = true));
   while (!done) {
     if (!nodeId && at.start) {
-      const ps = await execa('docker', ['ps', '-q', '--no-trunc', '--filter', 'label=kube-claims.run'], { reject: false });
-      nodeId = ps.stdout.split('\n').find(Boolean);
+      nodeId = (await labelledContainers().catch(() => []))[0]?.id;
     }
     const u = nodeId ? containerUsage(nodeId) : undefined;
     if (u) usage = { cpuS: Math.max(usage.cpuS, u.cpuS), peakMiB: Math.max(usage.peakMiB, u.peakMiB) };

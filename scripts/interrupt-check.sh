@@ -38,7 +38,7 @@ for sig in $signals; do
       mid) wait_for "$log" 'cluster ready' 120 && sleep 4 ;;   # tests under way (port-forwards open)
       teardown) wait_for "$log" 'stopping cluster' 300 ;;
     esac || { kc_say "$sig/$stage: the run never reached the $stage stage; see $log"; leaks=$((leaks + 1)); kill -KILL -- -"$leader"; continue; }
-    nodes=$(docker ps -aq --no-trunc --filter label=kube-claims.run | tr '\n' ' ')
+    nodes=$(docker ps -aq --no-trunc --filter "label=$KC_RUN_LABEL" | tr '\n' ' ')
     kill -"$sig" -- -"$leader" 2>/dev/null
     wait "$leader" 2>/dev/null
     # Let the run's own handlers (or, after SIGKILL, its watchdog) finish: poll up to 30 s.
@@ -52,8 +52,8 @@ for sig in $signals; do
     done
     cgroups=0
     for id in $nodes; do [ -d "/sys/fs/cgroup/memory/docker/$id" ] && cgroups=$((cgroups + 1)); done
-    labelled=$(docker ps -aq --filter label=kube-claims.run | grep -c . || true)
-    networks=$(docker network ls -q --filter label=kube-claims.run | grep -c . || true)
+    labelled=$(docker ps -aq --filter "label=$KC_RUN_LABEL" | grep -c . || true)
+    networks=$(docker network ls -q --filter "label=$KC_RUN_LABEL" | grep -c . || true)
     volumes=$(docker volume ls -q --filter dangling=true | grep -c . || true)
     procs=$(pgrep -f "kubeconfig $tmp/" | grep -c . || true)
     kc_say "$sig during $stage: containers $containers, other labelled $labelled, networks $networks, dangling volumes $volumes, temp folders $files, kubectl processes $procs, node cgroups $cgroups"

@@ -4,7 +4,9 @@
 # the last lines of its command's output, which is kept in full under $KC_LOG_DIR.
 
 KC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-KC_CACHE=${KUBE_CLAIMS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-claims}
+# KC_CACHE, KC_RUN_LABEL, KC_BOOT_TIMEOUT: the harness's own values (helpers/facts.mjs).
+command -v node >/dev/null || { printf '[kube-claims] error: needs Node.js (node), see the README\n' >&2; exit 1; }
+eval "$(node "$KC_ROOT/helpers/facts.mjs" shell)"
 KC_LOG_DIR=$KC_CACHE/logs
 mkdir -p "$KC_CACHE" "$KC_LOG_DIR"
 
@@ -35,23 +37,9 @@ kc_stage() {
 }
 
 # kc_version_field K8S_VERSION FIELD: a field of images/versions.json for that Kubernetes version.
-kc_version_field() {
-  node -e '
-    const [version, field] = process.argv.slice(1);
-    const table = require(process.argv[3]).versions;
-    const row = table.find((v) => v.kubernetes === version || v.kubernetes.startsWith(version + "."));
-    if (!row) {
-      console.error(`unknown Kubernetes version "${version}"; known: ${table.map((v) => v.kubernetes).join(", ")}`);
-      process.exit(2);
-    }
-    if (field === "kubernetes" || row[field] !== undefined) console.log(row[field]);
-    else { console.error(`versions.json has no field "${field}"`); process.exit(2); }
-  ' "$1" "$2" "$KC_ROOT/images/versions.json"
-}
+kc_version_field() { node "$KC_ROOT/helpers/facts.mjs" version "$1" "$2"; }
 
-kc_default_version() {
-  node -e 'console.log(require(process.argv[1]).versions[0].kubernetes)' "$KC_ROOT/images/versions.json"
-}
+kc_default_version() { node "$KC_ROOT/helpers/facts.mjs" default-version; }
 
 kc_need_docker() {
   docker info >/dev/null 2>&1 || kc_die "the Docker engine is not reachable (docker info failed); run: bash scripts/docker-engine.sh"

@@ -12,7 +12,7 @@ remove() {
   local run=$1
   [ -d "$KEPT/$run" ] || kc_die "no kept cluster for run $run (kept: $(ls "$KEPT" 2>/dev/null | tr '\n' ' '))"
   kc_need_docker
-  local ids; ids=$(docker ps -aq --filter "label=kube-claims.run=$run")
+  local ids; ids=$(docker ps -aq --filter "label=$KC_RUN_LABEL=$run")
   if [ -n "$ids" ]; then
     kc_say "removing the node container(s) of run $run: $ids"
     # Stop gracefully first: the node removes its pods; then the container and its volumes.
@@ -20,7 +20,7 @@ remove() {
     docker rm -f -v $ids >/dev/null
   fi
   # A cluster of several nodes has a network of its own.
-  docker network ls -q --filter "label=kube-claims.run=$run" | xargs -r docker network rm >/dev/null
+  docker network ls -q --filter "label=$KC_RUN_LABEL=$run" | xargs -r docker network rm >/dev/null
   rm -rf "${KEPT:?}/$run"
   kc_say "removed kept run $run"
 }

@@ -8,11 +8,11 @@
 # can be pulled; this also works offline, and covers the temporary files.
 #   usage: scripts/watchdog.sh PID RUN TMP_DIR [KEPT_DIR]
 set -uo pipefail
+source "$(dirname "$0")/lib.sh"
 
 main() {
   local pid=$1 run=$2 dir=$3 kept=${4:-}
-  local log=${KUBE_CLAIMS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-claims}/logs/watchdog.log
-  mkdir -p "$(dirname "$log")"
+  local log=$KC_LOG_DIR/watchdog.log
   exec >>"$log" 2>&1
   while kill -0 "$pid" 2>/dev/null; do sleep 1; done
   if [ -n "$kept" ] && [ -d "$kept/$run" ]; then
@@ -20,7 +20,7 @@ main() {
     rm -rf "$dir"
     return
   fi
-  local filter=(--filter "label=kube-claims.run=$run") quiet=0 ids
+  local filter=(--filter "label=$KC_RUN_LABEL=$run") quiet=0 ids
   # A container the process asked for just before it died may still be being created: sweep
   # until five sweeps in a row find nothing.
   while [ $quiet -lt 5 ]; do

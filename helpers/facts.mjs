@@ -1,0 +1,74 @@
+// Facts that the TypeScript harness and the bash scripts share, each written once: the label
+// on everything a run starts, where expensive things are cached, how long a node may take to
+// boot, and the version table's lookup. TypeScript imports this module; bash evaluates what
+// `node helpers/facts.mjs shell` prints (scripts/lib.sh) and asks it for version fields.
+// Plain JavaScript, so that bash needs only node, not the project's packages.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Label on every container and network kube-claims starts; its value is the run's id (PID-time). */
+export const RUN_LABEL = 'kube-claims.run';
+
+/** How long a node may take to boot, in seconds, unless KUBE_CLAIMS_BOOT_TIMEOUT says otherwise. */
+export const DEFAULT_BOOT_TIMEOUT_SECONDS = 180;
+
+/**
+ * Where expensive things are kept between runs (binaries, images, kubectl copies, logs).
+ * @param {Record<string, string | undefined>} env
+ */
+export function cacheDirFor(env) {
+  return env.KUBE_CLAIMS_CACHE || `${env.XDG_CACHE_HOME || `${env.HOME || '/tmp'}/.cache`}/kube-claims`;
+}
+
+/**
+ * @typedef {{ kubernetes: string, k3s: string, etcd: string, containerd: string, runc: string,
+ *   cniPlugins: string, flannel: string, criTools: string, pause: string }} VersionRow
+ */
+
+/** @type {VersionRow[]} The supported versions, newest first (images/versions.json). */
+export const supportedVersions = JSON.parse(readFileSync(new URL('../images/versions.json', import.meta.url), 'utf8')).versions;
+
+/**
+ * The row for "1.37", "1.37.2" or "v1.37.2", or undefined.
+ * @param {string} wanted
+ * @returns {VersionRow | undefined}
+ */
+export function findVersion(wanted) {
+  const w = wanted.trim().replace(/^v/, '');
+  return supportedVersions.find((v) => v.kubernetes === w || v.kubernetes.startsWith(`${w}.`));
+}
+
+/** @param {string} wanted */
+export function unknownVersionMessage(wanted) {
+  return `unknown Kubernetes version "${wanted}"; known: ${supportedVersions.map((v) => v.kubernetes).join(', ')}`;
+}
+
+// The command line, for bash:
+//   shell                   KC_CACHE=..., KC_RUN_LABEL=..., KC_BOOT_TIMEOUT=... (for eval)
+//   version WANTED FIELD    a field of the version's row (exit 2 if unknown)
+//   default-version         the newest supported version
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [command, wanted, field] = process.argv.slice(2);
+  const quote = (/** @type {string} */ s) => `'${s.replaceAll("'", "'\\''")}'`;
+  if (command === 'shell') {
+    const bootTimeout = process.env.KUBE_CLAIMS_BOOT_TIMEOUT || String(DEFAULT_BOOT_TIMEOUT_SECONDS);
+    console.log(`KC_CACHE=${quote(cacheDirFor(process.env))}; KC_RUN_LABEL=${quote(RUN_LABEL)}; KC_BOOT_TIMEOUT=${quote(bootTimeout)}`);
+  } else if (command === 'version' && wanted && field) {
+    const row = findVersion(wanted);
+    if (!row) {
+      console.error(unknownVersionMessage(wanted));
+      process.exit(2);
+    }
+    const value = /** @type {Record<string, string>} */ (row)[field];
+    if (value === undefined) {
+      console.error(`images/versions.json has no field "${field}"`);
+      process.exit(2);
+    }
+    console.log(value);
+  } else if (command === 'default-version') {
+    console.log(supportedVersions[0]?.kubernetes);
+  } else {
+    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | default-version');
+    process.exit(2);
+  }
+}

@@ -1,0 +1,62 @@
+// Smoke check of a node image, started by the harness's own code (startCluster, as `npm test`
+// starts it): wait for the node, check the node's tools answer with no flags, run a pod from
+// the local hello image, fetch its page by pod IP, then remove everything.
+//   usage: npx tsx scripts/smoke.ts [KUBERNETES_VERSION] [IMAGE]
+// Prints "boot: N s" (container start to node Ready). Exits non-zero with the reason on failure.
+import { getContainerRuntimeClient } from 'testcontainers';
+import { startCluster, type StartedCluster } from '../helpers/cluster.js';
+import { nodeShell } from '../helpers/node.js';
+import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
+
+const say = (line: string) => process.stderr.write(`[kube-claims] ${line}\n`);
+let cluster: StartedCluster | undefined;
+const stop = () => {
+  cluster?.stop();
+  cluster = undefined;
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: removing the node`);
+    stop();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
+async function main(): Promise<void> {
+  const [wanted, image] = process.argv.slice(2);
+  const settings = readSettings();
+  const version = wanted ? resolveVersion(wanted) : settings.versions[0]!;
+  try {
+    await getContainerRuntimeClient();
+  } catch (err) {
+    throw new SettingError(`the Docker engine is not reachable (${String((err as Error).message).split('\n')[0]}); start Docker, or run: bash scripts/docker-engine.sh`);
+  }
+  cluster = await startCluster({
+    version, mode: 'offline', image, runId: `${process.pid}-smoke`, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
+  });
+  const node = nodeShell(cluster.containerId);
+  // The node's own tools answer with no flags, as in rancher/k3s.
+  for (const tool of [['ctr', 'version'], ['crictl', 'info'], ['kubectl', 'get', 'nodes']]) await node.exec(tool);
+  if (!(await node.exec(['ctr', 'images', 'ls', '-q'])).includes('pause')) {
+    throw new Error('ctr with no flags does not list the node\'s (k8s.io) images');
+  }
+  say('ctr, crictl and kubectl work inside the node with no flags');
+  await node.exec(['kubectl', 'run', 'hello', `--image=${cluster.images.hello}`]);
+  await node.exec(['kubectl', 'wait', '--for=condition=Ready', 'pod/hello', '--timeout=120s']);
+  const ip = (await node.exec(['kubectl', 'get', 'pod', 'hello', '-o', 'jsonpath={.status.podIP}'])).trim();
+  if (!ip) throw new Error('pod hello has no IP');
+  const page = await node.exec(['bash', '-c', `exec 3<>/dev/tcp/${ip}/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3`]);
+  if (!page.includes('<html')) throw new Error(`http://${ip}/ did not serve the page: ${page.slice(0, 300)}`);
+  say(`pod hello Running and Ready at ${ip}; its page is served`);
+  process.stdout.write(`boot: ${cluster.bootSeconds.toFixed(1)} s\n`);
+}
+
+try {
+  await main();
+} catch (err) {
+  say(`smoke check FAILED: ${err instanceof SettingError ? err.message : String((err as Error)?.message ?? err)}`);
+  if (cluster) say(`last node log lines:\n${(await cluster.logTail(40).catch(() => '')).replace(/^/gm, '    ')}`);
+  process.exitCode = err instanceof SettingError ? 2 : 1;
+} finally {
+  stop();
+}
