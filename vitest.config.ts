@@ -24,8 +24,8 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: settings.workers,
     maxConcurrency: settings.concurrency,
-    testTimeout: 180_000,
-    hookTimeout: 300_000,
+    testTimeout: 180_000 * settings.timeScale,
+    hookTimeout: 300_000 * settings.timeScale,
     // Show console output (the diagnostics) only for tests that failed.
     silent: 'passed-only',
     reporters: ['default', './helpers/claims-reporter.ts'],

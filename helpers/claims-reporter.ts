@@ -6,11 +6,12 @@ import type { Reporter, TestModule } from 'vitest/node';
 import { buildReport, type ClaimResult, type RunInfo, summaryLine, writeReports } from './report.js';
 import { projectRoot } from './settings.js';
 import { DIFFERS, NOTE } from './claims.js';
-import type { Step } from './steps.js';
+import type { ClaimMeta } from './fixtures.js';
 
 export default class ClaimsReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const results: Record<string, Record<string, ClaimResult>> = {};
+    const diagnostics: string[] = [];
     const runs: Record<string, RunInfo> = {};
     for (const mod of testModules) {
       // Only the per-version projects check claims (not the harness's own checks).
@@ -27,7 +28,10 @@ export default class ClaimsReporter implements Reporter {
         const r = test.result();
         const annotations = test.annotations();
         const differs = annotations.filter((a) => a.type === DIFFERS).map((a) => a.message);
-        const steps = (test.meta() as { steps?: Step[] }).steps;
+        const { steps, diagnostics: shown } = test.meta() as ClaimMeta;
+        if (r.state === 'failed' && shown) {
+          diagnostics.push(`===== ${test.name.split(':')[0]} failed on Kubernetes ${version}; what the cluster showed =====\n${shown.trimEnd()}\n`);
+        }
         const failedStep = steps?.find((x) => !x.ok);
         const state = r.state === 'pending' ? 'skipped'
           : r.state === 'passed' && differs.length > 0 ? 'differs'
@@ -39,6 +43,7 @@ export default class ClaimsReporter implements Reporter {
           title: test.name,
           durationMs: Math.round(test.diagnostic()?.duration ?? 0),
           steps,
+          ...(r.state === 'failed' && shown ? { diagnostics: shown } : {}),
           reason: r.state === 'skipped' ? r.note
             : r.state === 'failed' ? `${r.errors?.[0]?.message?.split('\n')[0]}${failedStep ? ` (in step: ${failedStep.name})` : ''}`
             : [...differs, ...annotations.filter((a) => a.type === NOTE).map((a) => a.message)].join('; ') || undefined,
@@ -46,6 +51,8 @@ export default class ClaimsReporter implements Reporter {
       }
     }
     if (Object.keys(results).length === 0) return;
+    // Each failed test's diagnostics, under its own name (not mixed into other tests' output).
+    if (diagnostics.length) process.stdout.write(`\n${diagnostics.join('\n')}\n`);
     const dir = join(projectRoot, 'reports');
     const report = buildReport(results, runs);
     const md = writeReports(report, dir);

@@ -7,10 +7,10 @@ import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
 import { GenericContainer, ImageName, Wait } from 'testcontainers';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
+import semver from 'semver';
 import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
 import { keptDir, type ResolvedMode, SettingError, type VersionRow } from './settings.js';
-import { describeExpectation, mismatches, readyIsTrue } from './conditions.js';
-import { waitUntil } from './wait.js';
+import { waitForDefaultServiceAccount, waitForNodes } from './cluster-waits.js';
 import { DEFAULT_BOOT_TIMEOUT_SECONDS, RUN_LABEL } from './facts.mjs';
 import { containerEngine, dockerSync, labelledContainers, removeContainersSync } from './engine.js';
 
@@ -85,20 +85,6 @@ export async function startAgent(join: JoinSpec, opts: { labels?: string[]; tain
   const started = await container.start();
   // k3s names a node after its host name, which Docker sets to the container's short id.
   return new StartedAgent(started.getId(), started.getHostname(), (await containerEngine()).cliEnv);
-}
-
-/** Wait until `count` nodes are Ready; returns their names. */
-export async function waitForNodes(kc: k8s.KubeConfig, count: number, timeoutMs = 180_000): Promise<string[]> {
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  let seen = 'no nodes yet';
-  let ready: string[] = [];
-  await waitUntil(`${count} node(s) with ${describeExpectation(readyIsTrue)}`, timeoutMs, async () => {
-    const nodes = await core.listNode();
-    seen = nodes.items.map((n) => `node ${n.metadata?.name}: ${mismatches(n, [readyIsTrue]).join(', ') || 'Ready'}`).join('; ') || 'no nodes yet';
-    ready = nodes.items.filter((n) => mismatches(n, [readyIsTrue]).length === 0).map((n) => n.metadata!.name!);
-    return ready.length >= count;
-  }, () => seen);
-  return ready;
 }
 
 export class StartedCluster {
@@ -202,8 +188,9 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
   const image = opts.image?.replaceAll('{version}', opts.version.kubernetes) ?? nodeImageFor(opts.version, opts.mode);
   // Flags for every node (server and agents).
   const nodeArgs: string[] = [];
-  // Kubernetes 1.35+ refuses to start the kubelet on a cgroup v1 host unless told otherwise.
-  if ((await engineCgroupVersion()) === '1') nodeArgs.push('--kubelet-arg=fail-cgroupv1=false');
+  // Kubernetes 1.35+ refuses to start the kubelet on a cgroup v1 host unless told otherwise
+  // (the flag exists from 1.31; earlier kubelets refuse it).
+  if (semver.gte(opts.version.kubernetes, '1.35.0') && (await engineCgroupVersion()) === '1') nodeArgs.push('--kubelet-arg=fail-cgroupv1=false');
   const command = ['server', '--disable=traefik,metrics-server,servicelb', ...nodeArgs];
   // The kubeconfig points at the host testcontainers reaches containers on (localhost, or the
   // Docker gateway when the tests themselves run in a container): the API's certificate must name it.
@@ -231,10 +218,17 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     }
   }
   const bootTimeoutMs = opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_SECONDS * 1000;
+  // The node's last output lines: testcontainers removes a node that fails to start, and these
+  // say why (which component it was waiting for, which one exited).
+  const lastLines: string[] = [];
   let container = new NodeContainer(image)
     .withCommand(command)
     .withStartupTimeout(bootTimeoutMs)
-    .withLabels({ [RUN_LABEL]: opts.runId });
+    .withLabels({ [RUN_LABEL]: opts.runId })
+    .withLogConsumer((stream) => stream.on('data', (chunk: Buffer | string) => {
+      lastLines.push(...chunk.toString().split('\n').filter(Boolean));
+      lastLines.splice(0, Math.max(0, lastLines.length - 40));
+    }));
   const sources = files.filter((f) => f.source) as { source: string; target: string }[];
   const contents = files.filter((f) => f.content !== undefined) as { content: string; target: string }[];
   if (sources.length) container = container.withCopyFilesToContainer(sources);
@@ -263,13 +257,9 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
       };
       for (let i = 1; i < nodes; i++) agents.push(await startAgent(joinSpec));
     }
-    const ready = await waitForNodes(kc, nodes, bootTimeoutMs);
-    // Right after boot, pods can be refused with `serviceaccount "default" not found`.
     const core = kc.makeApiClient(k8s.CoreV1Api);
-    await waitUntil('the default ServiceAccount in namespace default', 60_000, async () => {
-      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-      return true;
-    });
+    const ready = await waitForNodes(core, nodes, bootTimeoutMs);
+    await waitForDefaultServiceAccount(core, 'default');
     const bootSeconds = (Date.now() - started) / 1000;
     log(`cluster ready in ${bootSeconds.toFixed(1)}s: ${ready.length} node(s) Ready`);
     const nodeContainers = Object.fromEntries([[k3s.getHostname(), k3s.getId()], ...agents.map((a) => [a.nodeName, a.containerId])]);
@@ -278,6 +268,8 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     for (const a of agents) a.remove();
     await k3s?.stop({ timeout: 10_000, removeVolumes: true });
     if (network) dockerSync(cliEnv, ['network', 'rm', network]);
+    // The first line is the reason; the node's own last lines follow (in the setup log).
+    if (err instanceof Error && lastLines.length) err.message += `\nthe node's last lines:\n${lastLines.map((l) => `  ${l}`).join('\n')}`;
     throw err;
   }
 }

@@ -15,8 +15,6 @@ export interface ClusterInfo {
   kubeconfigPath: string;
   /** The run's folder for temporary files (under it, each test's own); removed when the run ends. */
   tmpDir: string;
-  /** The server node's container. */
-  containerId: string;
   /** Every node's container by node name, for node-level steps (crictl) where a pod runs. */
   nodeContainers: Record<string, string>;
   /** Component settings the run gave the cluster beyond k3s's defaults (stated in the report). */
@@ -27,7 +25,6 @@ export interface ClusterInfo {
   /** The kubectl's own version, for the report. */
   kubectlVersion: string;
   images: FixtureImages;
-  bootSeconds: number;
 }
 
 declare module 'vitest' {

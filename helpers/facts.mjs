@@ -38,9 +38,12 @@ export function findVersion(wanted) {
   return supportedVersions.find((v) => v.kubernetes === w || v.kubernetes.startsWith(`${w}.`));
 }
 
-/** @param {string} wanted */
-export function unknownVersionMessage(wanted) {
-  return `unknown Kubernetes version "${wanted}"; known: ${supportedVersions.map((v) => v.kubernetes).join(', ')}`;
+/**
+ * @param {string} wanted
+ * @param {string} [from] where the version came from (a setting's name)
+ */
+export function unknownVersionMessage(wanted, from) {
+  return `unknown Kubernetes version "${wanted}"${from ? ` (${from})` : ''}; known: ${supportedVersions.map((v) => v.kubernetes).join(', ')}`;
 }
 
 // The command line, for bash:

@@ -1,8 +1,8 @@
-// The test fixtures, in the manner of Playwright's: a test asks for { ns, kubectl, api, node }
+// The test fixtures, in the manner of Playwright's: a test asks for { ns, kubectl, api, nodeOf }
 // and gets a fresh namespace, a kubectl bound to it, typed API clients and the node's shell.
-// Setup and cleanup live here and nowhere else.
+// Only what a test asks for is built. Setup and cleanup live here and nowhere else.
 import * as k8s from '@kubernetes/client-node';
-import { inject, test as base } from 'vitest';
+import { inject, test as base, type TestContext } from 'vitest';
 import type { ClusterInfo } from './context.js';
 import { catalogueClaim, differenceOn, DIFFERS, NOTE, notApplicable, type CatalogueClaim } from './claims.js';
 import { newRecorder, orderedSteps, recording, step, type Recorder, type Step } from './steps.js';
@@ -11,9 +11,9 @@ import { bindKubectl, type Kubectl } from './kubectl.js';
 import { ManifestFiles } from './manifests.js';
 import { nodeShell, type NodeShell } from './node.js';
 import { startAgent, type StartedAgent } from './cluster.js';
-import { mismatches, readyIsTrue } from './conditions.js';
+import { readyIsTrue } from './conditions.js';
+import { waitForDefaultServiceAccount, waitForNode } from './cluster-waits.js';
 import { startPortForward, type Forward } from './port-forward.js';
-import { waitUntil } from './wait.js';
 import { readSettings, type Settings } from './settings.js';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,22 +48,15 @@ export interface Fixtures {
   steps: Recorder;
 }
 
-// One set of clients per cluster (per Kubernetes version), shared by a file's tests.
-const apiByCluster = new Map<string, Api>();
-function apiFor(cluster: ClusterInfo): Api {
-  let api = apiByCluster.get(cluster.containerId);
-  if (!api) {
-    const config = new k8s.KubeConfig();
-    config.loadFromString(cluster.kubeconfig);
-    api = {
-      config,
-      core: config.makeApiClient(k8s.CoreV1Api),
-      apps: config.makeApiClient(k8s.AppsV1Api),
-      discovery: config.makeApiClient(k8s.DiscoveryV1Api),
-    };
-    apiByCluster.set(cluster.containerId, api);
-  }
-  return api;
+function makeApi(cluster: ClusterInfo): Api {
+  const config = new k8s.KubeConfig();
+  config.loadFromString(cluster.kubeconfig);
+  return {
+    config,
+    core: config.makeApiClient(k8s.CoreV1Api),
+    apps: config.makeApiClient(k8s.AppsV1Api),
+    discovery: config.makeApiClient(k8s.DiscoveryV1Api),
+  };
 }
 
 /** The run's settings, read once per worker (not once per test). */
@@ -77,41 +70,56 @@ async function createTestNamespace(api: Api, prefix: string): Promise<string> {
     body: { metadata: { generateName: `${slug}-`, labels: { 'kube-claims/test': 'true' } } },
   });
   const name = created.metadata!.name!;
-  await waitUntil(`ServiceAccount default in namespace ${name}`, 60_000, async () => {
-    await api.core.readNamespacedServiceAccount({ name: 'default', namespace: name });
-    return true;
-  });
+  await waitForDefaultServiceAccount(api.core, name);
   return name;
 }
 
-async function deleteTestNamespace(api: Api, name: string): Promise<void> {
-  // Test pods need no graceful end; without this each namespace waits out their grace periods.
+/**
+ * After a test: stop what runs in its namespace (controllers first, so that nothing comes
+ * back; pods without a graceful end). The namespace itself is deleted only when the cluster
+ * may outlive the run (KUBE_CLAIMS_KEEP): otherwise it goes with the cluster, and the namespace
+ * controller's sweep of every resource type (about 50 requests per namespace) is saved.
+ */
+async function cleanTestNamespace(api: Api, name: string, deleteNamespace: boolean): Promise<void> {
+  await api.apps.deleteCollectionNamespacedDeployment({ namespace: name, propagationPolicy: 'Orphan' });
+  await api.apps.deleteCollectionNamespacedReplicaSet({ namespace: name, propagationPolicy: 'Orphan' });
   await api.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 });
-  // Not waited for: what remains of it goes with the cluster, and no claim depends on it
-  // (waiting cost every test about 5 s).
-  await api.core.deleteNamespace({ name });
+  // Not waited for: no claim depends on it (waiting cost every test about 5 s).
+  if (deleteNamespace) await api.core.deleteNamespace({ name });
 }
 
+/** What the claims reporter reads from a test's meta (vitest refuses annotations once a test has failed). */
+export interface ClaimMeta {
+  steps?: Step[];
+  /** On failure: describe, events and logs of the test's namespace. */
+  diagnostics?: string;
+}
+
+/** Time kept back from a test's timeout: its waits end first, with their own message. */
+const WAIT_RESERVE_MS = 5_000;
+
 export const test = base.extend<Fixtures>({
-  // Set up first, so that it is torn down last: after a timeout too, the steps reach the report.
-  steps: async ({ task }, use) => {
-    const recorder = newRecorder();
+  // Every test, first, so that it is torn down last: after a timeout too, the steps reach the
+  // report. Waits and kubectl calls end by the test's deadline (its timeout, less a reserve).
+  steps: [async ({ task }, use) => {
+    const recorder = newRecorder(task.timeout ? task.timeout - WAIT_RESERVE_MS : undefined, settings().timeScale);
     await use(recorder);
-    // Task meta reaches the reporter with the test's result (annotations are closed by now).
-    (task.meta as { steps?: Step[] }).steps = orderedSteps(recorder);
-  },
-  cluster: async ({}, use) => use(inject('cluster')),
-  api: async ({ cluster }, use) => use(apiFor(cluster)),
+    // Task meta reaches the reporter with the test's result.
+    (task.meta as ClaimMeta).steps = orderedSteps(recorder);
+  }, { auto: true }],
+  // One per worker: the cluster's description, and API clients made once.
+  cluster: [async ({}, use) => use(inject('cluster')), { scope: 'worker' }],
+  api: [async ({ cluster }, use) => use(makeApi(cluster)), { scope: 'worker' }],
   ns: async ({ api, task, cluster, steps }, use) => {
     const name = await recording(steps, () => step('create the test namespace (and wait for its ServiceAccount)', () =>
       createTestNamespace(api, task.name.split(':')[0]!)));
     await use(name);
-    // The test has ended (a timeout too): on failure, what a person needs to see.
+    // The test has ended (a timeout too): on failure, what a person needs to see, attached to
+    // the test itself; the claims reporter prints it under the test's name and writes it to the report.
     const failed = task.result?.state === 'fail';
     if (failed) {
       const kubectl = bindKubectl(cluster.kubectl, cluster.kubeconfigPath, name);
-      const diag = await namespaceDiagnostics(kubectl, name).catch((e) => `diagnostics failed: ${e}`);
-      console.error(`\n===== ${task.name.split(':')[0]} failed in namespace ${name}; what the cluster shows =====\n${diag}`);
+      (task.meta as ClaimMeta).diagnostics = await namespaceDiagnostics(kubectl, name).catch((e) => `diagnostics failed: ${e}`);
     }
     const { keep } = settings();
     if (keep === 'always' || (keep === 'on-failure' && failed)) {
@@ -119,7 +127,7 @@ export const test = base.extend<Fixtures>({
       appendFileSync(join(cluster.tmpDir, KEPT_NAMESPACES), `${name}\t${task.name}\n`);
       return;
     }
-    await recording(steps, () => step('delete the test namespace', () => deleteTestNamespace(api, name)));
+    await recording(steps, () => step('clean the test namespace', () => cleanTestNamespace(api, name, keep !== 'never')));
   },
   otherNamespace: async ({ api, task }, use) => {
     const made: string[] = [];
@@ -128,7 +136,7 @@ export const test = base.extend<Fixtures>({
       made.push(name);
       return name;
     });
-    await Promise.all(made.map((name) => deleteTestNamespace(api, name)));
+    await Promise.all(made.map((name) => cleanTestNamespace(api, name, settings().keep !== 'never')));
   },
   // Annotated: vitest cannot infer the parameters of a fixture whose value is a function.
   kubectl: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (k: Kubectl) => Promise<void>) =>
@@ -144,8 +152,7 @@ export const test = base.extend<Fixtures>({
       if (!cluster.join) throw new Error('adding a node needs a cluster of several nodes (KUBE_CLAIMS_NODES=2)');
       const agent = await step('start a node that joins the cluster', () => startAgent(cluster.join!, opts));
       added.push(agent);
-      await waitUntil(`node ${agent.nodeName} to join and be Ready`, 120_000, async () =>
-        mismatches(await api.core.readNode({ name: agent.nodeName }), [readyIsTrue]).length === 0);
+      await waitForNode(api.core, agent.nodeName, [readyIsTrue]);
       return agent;
     });
     for (const agent of added) {
@@ -190,7 +197,8 @@ export interface ClaimContext {
  * One test for one claim of the catalogue. The title is the claim id, then the behaviour as
  * the catalogue words it. An unknown id fails the file at collection; a claim that does not
  * apply to this cluster's version is reported skipped with the reason. When the check
- * fails, the namespace's pods are described, with events and logs, in the test's output.
+ * fails, the namespace's pods are described, with events and logs, and attached to the test.
+ * `fn` gets the fixtures it names in its first parameter, and only those.
  */
 export function claim(
   id: string,
@@ -208,17 +216,19 @@ export function claim(
     return;
   }
   const stated = differenceOn(entry, version);
+  const body = async (context: Fixtures & { annotate: TestContext['annotate'] }) => {
+    const note = async (text: string) => void (await context.annotate(text, NOTE));
+    const differs = async (why: string) => void (await context.annotate(why, DIFFERS));
+    await recording(context.steps, () => fn(Object.assign(context, { note, differs, step, claim: entry })));
+    // The test checked the behaviour the catalogue states for this version.
+    if (stated) await differs(stated.why);
+  };
+  // vitest builds the fixtures that a test function's first parameter names: it reads them
+  // from the function's source. `body` passes on what `fn` names, so `fn`'s source is shown.
+  body.toString = () => fn.toString();
   // KUBE_CLAIMS_REPEAT=N checks every claim N times on the same cluster (a soak run).
   const { repeat } = settings();
   for (let round = 1; round <= repeat; round++) {
-    const name = repeat > 1 ? `${title} (round ${round}/${repeat})` : title;
-    test.concurrent(name, async ({ steps, cluster, api, ns, kubectl, nodeOf, addNode, forward, manifests, otherNamespace, annotate }) => {
-      const note = async (text: string) => void (await annotate(text, NOTE));
-      const differs = async (why: string) => void (await annotate(why, DIFFERS));
-      // On failure the ns fixture prints describe, events and logs (also after a timeout).
-      await recording(steps, () => fn({ cluster, api, ns, kubectl, nodeOf, addNode, forward, manifests, otherNamespace, note, differs, step, claim: entry, steps }));
-      // The test checked the behaviour the catalogue states for this version.
-      if (stated) await differs(stated.why);
-    }, timeoutMs);
+    test.concurrent(repeat > 1 ? `${title} (round ${round}/${repeat})` : title, body, timeoutMs * settings().timeScale);
   }
 }

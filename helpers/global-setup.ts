@@ -25,7 +25,7 @@ export default async function setup(project: TestProject) {
     if (err instanceof SettingError) exitOnSettingError(err);
     const log = join(cacheDir, 'logs', 'setup-error.log');
     mkdirSync(dirname(log), { recursive: true });
-    writeFileSync(log, `${new Date().toISOString()} ${project.name}\n${(err as Error)?.stack ?? err}\n`);
+    writeFileSync(log, `${new Date().toISOString()} ${project.name}\n${(err as Error)?.message ?? err}\n\n${(err as Error)?.stack ?? ''}\n`);
     say(`error: could not start the cluster for ${project.name}: ${String((err as Error)?.message ?? err).split('\n')[0]} (details: ${log})`);
     process.exit(2);
   }
@@ -87,14 +87,12 @@ async function startForProject(project: TestProject) {
       kubeconfig: cluster.kubeconfig,
       kubeconfigPath,
       tmpDir: tmp,
-      containerId: cluster.containerId,
       nodeContainers: cluster.nodeContainers,
       join: cluster.join,
       settings: cluster.settings,
       kubectl: kubectl.path,
       kubectlVersion: kubectl.version,
       images: cluster.images,
-      bootSeconds: cluster.bootSeconds,
     };
     project.provide('cluster', info);
   } catch (err) {

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { cacheDir, SettingError } from './settings.js';
-import { step } from './steps.js';
+import { boundedTimeout, step } from './steps.js';
 import { containerEngine } from './engine.js';
 
 export interface KubectlResult {
@@ -45,16 +45,17 @@ export function bindKubectl(binary: string, kubeconfig: string, namespace?: stri
   const runKubectl = async (args: string[], opts: KubectlOptions): Promise<KubectlResult> => {
     const ns = opts.namespace ?? namespace;
     const full = ['--kubeconfig', kubeconfig, ...(ns ? ['--namespace', ns] : []), ...args];
+    const bound = boundedTimeout(opts.timeoutMs ?? 120_000);
     const res = await execa(binary, full, {
       reject: false,
       input: opts.input,
-      timeout: opts.timeoutMs ?? 120_000,
+      timeout: bound.ms,
       env: { KUBECONFIG: kubeconfig },
       stripFinalNewline: !opts.raw,
     });
     const result = { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode ?? -1 };
     if (result.exitCode !== 0 && opts.reject !== false) {
-      const why = res.timedOut ? `timed out after ${(opts.timeoutMs ?? 120_000) / 1000}s` : `exit ${result.exitCode}`;
+      const why = res.timedOut ? `timed out after ${Math.round(bound.ms / 100) / 10}s${bound.cut ? " (the rest of the test's time)" : ''}` : `exit ${result.exitCode}`;
       throw new Error(`kubectl ${args.join(' ')} failed (${why}):\n${result.stderr || result.stdout}`);
     }
     return result;

@@ -29,6 +29,37 @@ export interface PodTest {
 }
 
 /**
+ * The pods of a namespace (those a field or label selector picks) as the API server reports
+ * them, kept current by a list and a watch (client-node's ListWatch, as an informer keeps
+ * them) until `stop()`. Waits read it instead of asking the API server four times a second:
+ * one request per wait, and they see each change as it happens.
+ */
+export async function podView(api: Api, namespace: string, select: { fieldSelector?: string; labelSelector?: string }) {
+  const listWatch = new k8s.ListWatch<k8s.V1Pod>(`/api/v1/namespaces/${namespace}/pods`, new k8s.Watch(api.config),
+    () => api.core.listNamespacedPod({ namespace, ...select }), false, select.labelSelector, select.fieldSelector);
+  let stopped = false;
+  let error: string | undefined;
+  // A failed watch or list ends the ListWatch: note why, and start again.
+  listWatch.on(k8s.ERROR, (err) => {
+    error = String((err as Error)?.message ?? err);
+    if (!stopped) setTimeout(() => void listWatch.start().catch(() => {}), 250);
+  });
+  await listWatch.start();
+  return {
+    /** The pods now, oldest first. */
+    pods: (): k8s.V1Pod[] => [...listWatch.list(namespace)].sort((a, b) =>
+      new Date(a.metadata!.creationTimestamp!).getTime() - new Date(b.metadata!.creationTimestamp!).getTime()),
+    pod: (name: string): k8s.V1Pod | undefined => listWatch.get(name, namespace),
+    /** The last error of the list or watch, if any (it recovers by itself). */
+    get error() { return error; },
+    stop: () => { stopped = true; void listWatch.stop(); },
+  };
+}
+
+/** Checks of a pod view's current state, many times a second; they make no requests. */
+const VIEW_CHECK_INTERVAL_MS = 50;
+
+/**
  * Wait until the pod meets every field expectation (or the test); returns the pod as it was
  * then. A timeout names each field still unmet, with what was expected and seen.
  */
@@ -38,10 +69,15 @@ export async function waitForPod(
   let pod: k8s.V1Pod | undefined;
   const unmet = () => (Array.isArray(until) ? mismatches(pod, until) : [`wanted ${until.wants}`]);
   const wants = Array.isArray(until) ? until.map((e) => describeExpectation(e)).join(', ') : until.wants;
-  await waitUntil(`pod ${namespace}/${name}: ${wants}`, timeoutMs, async () => {
-    pod = await api.core.readNamespacedPod({ name, namespace });
-    return Array.isArray(until) ? mismatches(pod, until).length === 0 : until.test(pod);
-  }, () => `${unmet().join('; ')} (${summary(pod)})`);
+  const view = await podView(api, namespace, { fieldSelector: `metadata.name=${name}` });
+  try {
+    await waitUntil(`pod ${namespace}/${name}: ${wants}`, timeoutMs, () => {
+      pod = view.pod(name);
+      return pod !== undefined && (Array.isArray(until) ? mismatches(pod, until).length === 0 : until.test(pod));
+    }, () => (pod ? `${unmet().join('; ')} (${summary(pod)})` : `no pod ${name}${view.error ? ` (${view.error})` : ''}`), VIEW_CHECK_INTERVAL_MS);
+  } finally {
+    view.stop();
+  }
   return pod!;
 }
 
@@ -55,10 +91,15 @@ export async function listPods(api: Api, namespace: string, labelSelector: strin
 /** Wait until exactly `count` pods match the selector, all Ready and none terminating. */
 export async function waitForReadyPods(api: Api, namespace: string, labelSelector: string, count: number, timeoutMs = 120_000): Promise<k8s.V1Pod[]> {
   let pods: k8s.V1Pod[] = [];
-  await waitUntil(`${count} Ready pod(s) matching ${labelSelector} in ${namespace}`, timeoutMs, async () => {
-    pods = await listPods(api, namespace, labelSelector);
-    return pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp && mismatches(p, [readyIsTrue]).length === 0);
-  }, () => `${pods.length} pod(s)${pods.map((p) => `; ${p.metadata?.name}: ${[...mismatches(p, [readyIsTrue]), ...(p.metadata?.deletionTimestamp ? ['metadata.deletionTimestamp set (terminating)'] : [])].join(', ') || 'as wanted'} (${summary(p)})`).join('')}`);
+  const view = await podView(api, namespace, { labelSelector });
+  try {
+    await waitUntil(`${count} Ready pod(s) matching ${labelSelector} in ${namespace}`, timeoutMs, () => {
+      pods = view.pods();
+      return pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp && mismatches(p, [readyIsTrue]).length === 0);
+    }, () => `${pods.length} pod(s)${pods.map((p) => `; ${p.metadata?.name}: ${[...mismatches(p, [readyIsTrue]), ...(p.metadata?.deletionTimestamp ? ['metadata.deletionTimestamp set (terminating)'] : [])].join(', ') || 'as wanted'} (${summary(p)})`).join('')}`, VIEW_CHECK_INTERVAL_MS);
+  } finally {
+    view.stop();
+  }
   return pods;
 }
 
@@ -78,19 +119,16 @@ export async function watchPods(api: Api, namespace: string, fieldSelector?: str
   return { events, stop: () => request.abort() };
 }
 
-/** Wait until the pod no longer exists (404). */
+/** Wait until the pod no longer exists. */
 export async function waitForPodGone(api: Api, namespace: string, name: string, timeoutMs = 60_000): Promise<void> {
-  let seen = 'still there';
-  await waitUntil(`pod ${namespace}/${name} to be gone`, timeoutMs, async () => {
-    try {
-      const pod = await api.core.readNamespacedPod({ name, namespace });
-      seen = `${summary(pod)}${pod.metadata?.deletionTimestamp ? ' (terminating)' : ''}`;
-      return false;
-    } catch (err: any) {
-      if (err?.code === 404) return true;
-      throw err;
-    }
-  }, () => seen);
+  let pod: k8s.V1Pod | undefined;
+  const view = await podView(api, namespace, { fieldSelector: `metadata.name=${name}` });
+  try {
+    await waitUntil(`pod ${namespace}/${name} to be gone`, timeoutMs, () => (pod = view.pod(name)) === undefined,
+      () => `${summary(pod)}${pod?.metadata?.deletionTimestamp ? ' (terminating)' : ''}`, VIEW_CHECK_INTERVAL_MS);
+  } finally {
+    view.stop();
+  }
 }
 
 /**

@@ -21,6 +21,8 @@ export interface ClaimResult {
   title?: string;
   /** The test's steps: kubectl commands, waits, node commands and named steps, in order. */
   steps?: Step[];
+  /** A failed test's describe, events and logs of its namespace. */
+  diagnostics?: string;
 }
 
 /** What ran for one Kubernetes version. */

@@ -30,7 +30,7 @@ export type ResolvedMode = Exclude<ImageMode, 'auto'>;
 /** Resolve "1.37" or "1.37.0" to a supported version; refuse anything else with the list. */
 export function resolveVersion(wanted: string): VersionRow {
   const row = findVersion(wanted);
-  if (!row) throw new SettingError(`${unknownVersionMessage(wanted)} (KUBE_CLAIMS_K8S_VERSION)`);
+  if (!row) throw new SettingError(unknownVersionMessage(wanted, 'KUBE_CLAIMS_K8S_VERSION'));
   return row;
 }
 
@@ -68,6 +68,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     nodes: positiveInteger(env, 'KUBE_CLAIMS_NODES', 1),
     /** Tests at once within a file, each in its own namespace. */
     concurrency: positiveInteger(env, 'KUBE_CLAIMS_CONCURRENCY', 4),
+    /** Multiplies every time limit of the test phase (tests, their waits and kubectl calls): slow or emulated machines. */
+    timeScale: scale(env, 'KUBE_CLAIMS_TIME_SCALE'),
   };
 }
 
@@ -82,6 +84,13 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: r
 
 /** Where kept clusters are recorded (kubeconfig, namespaces), one folder per run. */
 export const keptDir = () => `${cacheDir}/kept`;
+
+function scale(env: NodeJS.ProcessEnv, name: string): number {
+  const raw = env[name]?.trim();
+  if (!raw) return 1;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) < 1 || Number(raw) > 100) throw new SettingError(`${name} must be a number from 1 to 100, not "${raw}"`);
+  return Number(raw);
+}
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name]?.trim();

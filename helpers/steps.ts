@@ -18,13 +18,32 @@ export interface Step {
 export interface Recorder {
   start: number;
   steps: Step[];
+  /** When the test's waits must have ended (performance.now() time), if it has a timeout. */
+  deadline?: number;
+  /** Multiplies the test's wait and command time limits (KUBE_CLAIMS_TIME_SCALE). */
+  timeScale: number;
 }
 
 const current = new AsyncLocalStorage<Recorder>();
 
-/** A fresh record for one test. */
-export function newRecorder(): Recorder {
-  return { start: performance.now(), steps: [] };
+/** A fresh record for one test, whose waits must end within `budgetMs` (if given). */
+export function newRecorder(budgetMs?: number, timeScale = 1): Recorder {
+  const start = performance.now();
+  return { start, steps: [], timeScale, ...(budgetMs ? { deadline: start + budgetMs } : {}) };
+}
+
+/**
+ * A wait's or command's timeout within a test: scaled (KUBE_CLAIMS_TIME_SCALE), and cut to
+ * what is left of the test's time, so that it ends with its own message (what it awaited,
+ * what it saw) before the test's timeout would.
+ */
+export function boundedTimeout(timeoutMs: number): { ms: number; cut: boolean } {
+  const rec = current.getStore();
+  if (!rec) return { ms: timeoutMs, cut: false };
+  const scaled = timeoutMs * rec.timeScale;
+  if (rec.deadline === undefined) return { ms: scaled, cut: false };
+  const left = Math.max(1_000, Math.floor(rec.deadline - performance.now()));
+  return left < scaled ? { ms: left, cut: true } : { ms: scaled, cut: false };
 }
 
 /** Run `fn` with `recorder` as the current test's record. */

@@ -1,6 +1,6 @@
 // Polling with a bound: every wait says what it awaited and what it saw instead.
 import { setTimeout as delay } from 'node:timers/promises';
-import { step } from './steps.js';
+import { boundedTimeout, step } from './steps.js';
 
 export class WaitTimeoutError extends Error {}
 
@@ -10,7 +10,7 @@ export class GiveUp extends Error {}
 /**
  * Poll `check` until it returns true. A check that throws counts as "not yet"; its message
  * becomes what was seen; a `GiveUp` ends the wait at once. On timeout the error names
- * `what` and the last thing seen.
+ * `what` and the last thing seen. Within a test, the wait ends by the test's own deadline.
  */
 export async function waitUntil(
   what: string,
@@ -19,12 +19,14 @@ export async function waitUntil(
   seen?: () => string,
   intervalMs = 250,
 ): Promise<void> {
-  return step(`wait for ${what}`, () => poll(what, timeoutMs, check, seen, intervalMs));
+  const bound = boundedTimeout(timeoutMs);
+  return step(`wait for ${what}`, () => poll(what, bound.ms, bound.cut, check, seen, intervalMs));
 }
 
 async function poll(
   what: string,
   timeoutMs: number,
+  cut: boolean,
   check: () => Promise<boolean> | boolean,
   seen: (() => string) | undefined,
   intervalMs: number,
@@ -40,7 +42,8 @@ async function poll(
       last = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() >= deadline) {
-      throw new WaitTimeoutError(`timed out after ${timeoutMs / 1000}s waiting for ${what}; last seen: ${last}`);
+      const after = `${Math.round(timeoutMs / 100) / 10}s${cut ? " (the rest of the test's time)" : ''}`;
+      throw new WaitTimeoutError(`timed out after ${after} waiting for ${what}; last seen: ${last}`);
     }
     await delay(intervalMs);
   }

@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { ClaimsReport } from '../helpers/report.js';
 import { projectRoot } from '../helpers/settings.js';
-import { labelledContainers } from '../helpers/engine.js';
+import { containerEngine, labelledContainers } from '../helpers/engine.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -34,6 +34,65 @@ interface Run {
   nodePeakMemMiB: number;
   exitCode: number;
   claims: Record<string, number>;
+  /** Where the tests' time went: step kind -> count and summed seconds (all tests of the run). */
+  breakdown: Record<string, { count: number; seconds: number }>;
+  /** CPU seconds of each process in the node (by command name), last sample before teardown. */
+  nodeProcessCpuS: Record<string, number>;
+  /** API requests the server answered, by verb and resource, last sample before teardown. */
+  apiRequests: Record<string, number>;
+}
+
+/** The node's processes' CPU seconds and the API server's request counts (sampled from inside the node). */
+async function sampleNode(nodeId: string): Promise<{ cpu: Record<string, number>; requests: Record<string, number> } | undefined> {
+  try {
+    const { client } = await containerEngine();
+    const node = client.container.getById(nodeId);
+    const ps = await client.container.exec(node, ['ps', '-eo', 'comm=,times=']);
+    const metrics = await client.container.exec(node, ['kubectl', 'get', '--raw', '/metrics']);
+    if (ps.exitCode !== 0 || metrics.exitCode !== 0) return undefined;
+    const cpu: Record<string, number> = {};
+    for (const line of ps.stdout.trim().split('\n')) {
+      const m = /^(.*\S)\s+(\d+)$/.exec(line.trim());
+      if (m) cpu[m[1]!] = (cpu[m[1]!] ?? 0) + Number(m[2]);
+    }
+    const requests: Record<string, number> = {};
+    for (const line of metrics.stdout.split('\n')) {
+      if (!line.startsWith('apiserver_request_total{')) continue;
+      const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+      const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+      requests[key] = (requests[key] ?? 0) + Number(line.split(' ').at(-1));
+    }
+    return { cpu, requests };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kind of a recorded step, by its name (helpers/steps.ts records every one). */
+const KINDS: [string, RegExp][] = [
+  ['namespace: create (with its ServiceAccount wait)', /^create (the test|another) namespace/],
+  ['  of which: ServiceAccount wait', /^wait for ServiceAccount default/],
+  ['namespace: clean (its workloads; not waited for)', /^clean the test namespace/],
+  ['kubectl port-forward set-up', /^kubectl port-forward/],
+  ['kubectl exec', /^kubectl exec/],
+  ['kubectl: other commands', /^kubectl /],
+  ['wait: pods (scheduling, start, readiness)', /^wait for (pod |\d+ Ready pod)/],
+  ['wait: other (controllers, events, logs, watches)', /^wait for /],
+  ['node commands (crictl)', /^on the node:/],
+  ['named steps', /./],
+];
+
+function breakdownOf(report: ClaimsReport, version: string): Run['breakdown'] {
+  const out: Run['breakdown'] = {};
+  for (const c of report.claims) {
+    for (const st of c.results[version]?.steps ?? []) {
+      const kind = KINDS.find(([, re]) => re.test(st.name))![0];
+      const k = (out[kind] ??= { count: 0, seconds: 0 });
+      k.count += 1;
+      k.seconds += st.ms / 1000;
+    }
+  }
+  return out;
 }
 
 /** CPU seconds and peak memory of a container, from its cgroup (v1 or v2), or undefined once gone. */
@@ -58,6 +117,8 @@ async function oneRun(n: number): Promise<Run> {
   const at: Record<string, number> = {};
   let nodeId: string | undefined;
   let usage = { cpuS: 0, peakMiB: 0 };
+  let sample: Awaited<ReturnType<typeof sampleNode>>;
+  let sampledAt = 0;
   // bash's `times` reports the CPU of every process the run started and waited for.
   const proc = execa('bash', ['-c', 'npx vitest run --project "k8s-*"; rc=$?; times >&2; exit $rc'], {
     cwd: projectRoot, env: { FORCE_COLOR: '0' }, reject: false, all: true,
@@ -78,6 +139,11 @@ async function oneRun(n: number): Promise<Run> {
     }
     const u = nodeId ? containerUsage(nodeId) : undefined;
     if (u) usage = { cpuS: Math.max(usage.cpuS, u.cpuS), peakMiB: Math.max(usage.peakMiB, u.peakMiB) };
+    // Every 5 s until teardown starts (each sample costs the node one kubectl call).
+    if (nodeId && u && !at.teardown && Date.now() - sampledAt > 5_000) {
+      sampledAt = Date.now();
+      sample = (await sampleNode(nodeId)) ?? sample;
+    }
     await delay(250);
   }
   const result = await proc;
@@ -98,6 +164,9 @@ async function oneRun(n: number): Promise<Run> {
     nodePeakMemMiB: usage.peakMiB,
     exitCode: result.exitCode ?? -1,
     claims,
+    breakdown: breakdownOf(report, version),
+    nodeProcessCpuS: sample?.cpu ?? {},
+    apiRequests: sample?.requests ?? {},
   };
   process.stderr.write(`[bench] run ${n}/${runs}: wall ${run.wallS.toFixed(1)} s, boot ${run.bootS.toFixed(1)} s, tests ${run.testsS.toFixed(1)} s, teardown ${run.teardownS.toFixed(1)} s, CPU node ${run.nodeCpuS.toFixed(1)} s / test process ${run.testProcessCpuS.toFixed(1)} s, node peak ${run.nodePeakMemMiB.toFixed(0)} MiB, exit ${run.exitCode}\n`);
   return run;
@@ -119,7 +188,29 @@ const claims = Object.fromEntries(ids.map((id) => [id, stats(results.map((r) => 
 const commit = (await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, reject: false })).stdout;
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify({ commit, date: new Date().toISOString(), runs: results.length, summary, claims, results }, null, 2)}\n`);
+console.log();
 for (const f of fields) console.log(`${f.padEnd(16)} median ${summary[f]!.median}  (min ${summary[f]!.min}, max ${summary[f]!.max})`);
+// Where the tests' time goes (summed over concurrent tests, so more than the test phase).
+console.log('\nstep kind (summed over all tests; median of runs)            count    seconds  per step');
+for (const [kind] of KINDS) {
+  const rows = results.map((r) => r.breakdown[kind]).filter((x): x is { count: number; seconds: number } => x !== undefined);
+  if (!rows.length) continue;
+  const count = stats(rows.map((x) => x.count)).median;
+  const seconds = stats(rows.map((x) => x.seconds)).median;
+  console.log(`${kind.padEnd(60)} ${String(count).padStart(6)} ${seconds.toFixed(1).padStart(10)} ${(seconds / count).toFixed(2).padStart(9)}`);
+}
+const testSeconds = results.map((r) => Object.values(r.claims).reduce((a, b) => a + b, 0));
+console.log(`${'all tests, summed'.padEnd(60)} ${''.padStart(6)} ${stats(testSeconds).median.toFixed(1).padStart(10)}`);
+const medianOf = (pick: (r: Run) => Record<string, number>) => {
+  const keys = [...new Set(results.flatMap((r) => Object.keys(pick(r))))];
+  return Object.fromEntries(keys.map((k) => [k, stats(results.map((r) => pick(r)[k] ?? 0)).median]))
+};
+const top = (m: Record<string, number>, n: number) => Object.entries(m).sort((a, b) => b[1] - a[1]).slice(0, n);
+const procCpu = medianOf((r) => r.nodeProcessCpuS);
+console.log(`\nnode processes, CPU seconds (5 s before teardown at most): ${top(procCpu, 8).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+const requests = medianOf((r) => r.apiRequests);
+const totalRequests = Object.values(requests).reduce((a, b) => a + b, 0);
+console.log(`API requests (incl. the components' own): ${totalRequests}; most: ${top(requests, 10).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 const perClaim = Object.values(claims).map((c) => c.median);
 console.log(`per-claim median of medians ${stats(perClaim).median} s (min ${stats(perClaim).min}, max ${stats(perClaim).max}); slowest: ${Object.entries(claims).sort((a, b) => b[1].median - a[1].median).slice(0, 3).map(([id, c]) => `${id} ${c.median} s`).join(', ')}`);
 console.log(`written: ${out}`);

@@ -42,9 +42,13 @@ scratch_module() {
 }
 
 build_kube() {
-  local src=$KC_CACHE/src/kubernetes-v$VERSION
+  local src=$KC_CACHE/src/kubernetes-v$VERSION gocache=$KC_CACHE/src/kubernetes-v$VERSION.gocache
   scratch_module "$src" kube
   cp "$KC_ROOT/images/node/multicall.go" "$src/main.go"
+  cp "$KC_ROOT"/images/node/multicall_*.go "$src/"
+  # APIs that changed between minors, chosen by build tag (multicall_*.go).
+  local tags=""
+  [ "$MINOR" -lt 34 ] && tags=kube_pre134
   cd "$src"
   go mod download -json "k8s.io/kubernetes@v$VERSION" >/dev/null
   # k8s.io/kubernetes replaces its staging modules with local paths; point them at the
@@ -61,12 +65,12 @@ build_kube() {
     ld+=" -X $pkg.gitVersion=v$VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$MINOR -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
   mkdir -p "$out_kube"
-  # A build cache of its own (about 5 GB), removed with the scratch module once the binary is
-  # cached: nothing else reuses it, and Go's shared cache would keep it for every version.
-  GOCACHE=$src/go-build CGO_ENABLED=0 go build -ldflags "$ld" -o "$out_kube/kube" .
+  # A build cache of its own (about 5 GB), kept across a failed attempt and removed once the
+  # binary is cached: nothing else reuses it, and Go's shared cache would keep it for every version.
+  GOCACHE=$gocache CGO_ENABLED=0 go build -tags "$tags" -ldflags "$ld" -o "$out_kube/kube" .
   "$out_kube/kube" kubectl version --client | grep -q "v$VERSION"
   finish "$out_kube"
-  cd "$KC_CACHE" && rm -rf "$src"
+  cd "$KC_CACHE" && rm -rf "$src" "$gocache"
 }
 
 build_etcd() {

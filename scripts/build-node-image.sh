@@ -64,7 +64,7 @@ assemble() {
   install -m 0755 "$KC_ROOT/images/node/ctr" "$ctx/bin/ctr"
   cp "$BIN"/registries-*/kube-claims-registries "$ctx/bin/" 2>/dev/null ||
     kc_die "the registries tool is not built; run scripts/build-binaries.sh $VERSION"
-  for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+  for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do
     ln -s kube "$ctx/bin/$name"
   done
   cp "$BIN/cni-plugins-$(field cniPlugins)/"* "$ctx/cni/"

@@ -8,6 +8,7 @@ import { type Api, claim } from '../helpers/fixtures.js';
 import { check, expectFields, field, isSet, oneOf } from '../helpers/conditions.js';
 import { condition, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/pods.js';
 import { waitUntil } from '../helpers/wait.js';
+import { waitForEndpoint, waitForEvent } from '../helpers/cluster-waits.js';
 import { forVersion } from '../helpers/claims.js';
 import { markedPath, waitForAccessLine, accessLineFor } from '../helpers/access-log.js';
 import { listeningPorts, localAddresses, READ_FIB_TRIE, READ_TCP_SOCKETS } from '../helpers/kernel.js';
@@ -54,10 +55,7 @@ claim('wait-ready', async ({ ns, kubectl, api, manifests }) => {
   const wait = kubectl(['wait', '--for=condition=Ready', 'pod/gated', '--timeout=120s'], { reject: false })
     .finally(() => (returnedAt = Date.now()));
   // The Pod runs and its probe has failed: kubectl wait must still be waiting.
-  await waitUntil('a failed readiness probe of pod gated', 60_000, async () => {
-    const events = await api.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=gated,reason=Unhealthy' });
-    return events.items.length > 0;
-  });
+  await waitForEvent(api.core, ns, { object: 'gated', reason: 'Unhealthy' }, 60_000);
   const notReady = await api.core.readNamespacedPod({ name: 'gated', namespace: ns });
   expect(condition(notReady, 'Ready')).toBe('False');
   expect(returnedAt, 'kubectl wait returned while the Pod was not Ready').toBeUndefined();
@@ -211,27 +209,19 @@ claim('pod-phases', async ({ ns, kubectl, api, cluster }) => {
 claim('readiness-probe-gates', async ({ ns, kubectl, api, cluster, manifests }) => {
   await kubectl(['apply', '-f', manifests.file('readiness-gated.yaml')]);
   // Evidence that the probe ran and failed, not merely that it has not run yet.
-  await waitUntil('a failed readiness probe event', 60_000, async () => {
-    const events = await api.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=gated,reason=Unhealthy' });
-    return events.items.some((e) => /Readiness probe failed/.test(e.message ?? ''));
-  });
+  await waitForEvent(api.core, ns, { object: 'gated', reason: 'Unhealthy', message: /Readiness probe failed/ }, 60_000);
   const failing = await api.core.readNamespacedPod({ name: 'gated', namespace: ns });
   expect(failing.status?.phase).toBe('Running');
   expect(condition(failing, 'Ready')).toBe('False');
   expect(failing.status?.containerStatuses?.[0]?.restartCount).toBe(0);
   // The Service's EndpointSlice lists the Pod, as not ready (an absent slice would prove nothing).
-  let listed: Record<string, boolean | undefined> = {};
-  await waitUntil('pod gated listed, not ready, in the EndpointSlice of Service gated', 30_000, async () => {
-    listed = await endpointReadiness(api, ns, 'gated');
-    return listed.gated === false;
-  }, () => `endpoints: ${JSON.stringify(listed)}`);
+  await waitForEndpoint(api.discovery, ns, 'gated', 'gated', false);
   expect((await kubectl(['get', 'pod', 'gated', '--no-headers'])).stdout).toMatch(/^gated\s+0\/1\s+Running\s+0\s/);
 
   await kubectl(['exec', 'gated', '--', 'touch', '/tmp/ready']);
   const ready = await waitForPodReady(api, ns, 'gated');
   expect(ready.status?.containerStatuses?.[0]?.restartCount).toBe(0);
-  await waitUntil('pod gated listed as ready in the EndpointSlice of Service gated', 30_000, async () =>
-    (await endpointReadiness(api, ns, 'gated')).gated === true);
+  await waitForEndpoint(api.discovery, ns, 'gated', 'gated', true);
 });
 
 claim('get-pods-columns', async ({ ns, kubectl, api, cluster }) => {
@@ -246,8 +236,7 @@ claim('describe-fields', async ({ ns, kubectl, api, cluster, claim: entry }) => 
   await kubectl(['run', 'described', `--image=${cluster.images.hello}`]);
   await waitForPodReady(api, ns, 'described');
   // Events are written shortly after the container starts; describe what a reader sees then.
-  await waitUntil('a Started event', 30_000, async () =>
-    (await api.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=described,reason=Started' })).items.length > 0);
+  await waitForEvent(api.core, ns, { object: 'described', reason: 'Started' });
   const pod = await api.core.readNamespacedPod({ name: 'described', namespace: ns });
   const text = (await kubectl(['describe', 'pod', 'described'])).stdout;
   const c = pod.status!.containerStatuses![0]!;
@@ -439,12 +428,6 @@ async function httpGetOutcome(url: string, timeoutMs: number): Promise<string> {
   }
 }
 
-/** The Pods listed in a Service's EndpointSlices, each with its ready condition. */
-async function endpointReadiness(api: Api, namespace: string, service: string): Promise<Record<string, boolean | undefined>> {
-  const slices = await api.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
-  return Object.fromEntries(slices.items.flatMap((s) => (s.endpoints ?? []).map((e) => [e.targetRef?.name ?? '', e.conditions?.ready])));
-}
-
 claim('pod-ip-reachable-across-nodes', async ({ ns, kubectl, api, cluster }) => {
   // The run's own nodes (a test may add and remove one of its own meanwhile).
   const nodes = Object.keys(cluster.nodeContainers);
@@ -520,10 +503,7 @@ claim('crash-loop-backoff', async ({ ns, kubectl, api, cluster, differs }) => {
       () => shown().some((r) => r[2] === 'CrashLoopBackOff') || restarts() >= 3,
       () => `restarts ${restarts()}; kubectl showed: ${shown().map((r) => r[2]).join(' > ')}`);
     // The kubelet did back off: its events say so.
-    await waitUntil('a BackOff event', 30_000, async () => {
-      const events = await api.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=crasher,reason=BackOff' });
-      return events.items.some((e) => /Back-off restarting failed container/.test(e.message ?? ''));
-    });
+    await waitForEvent(api.core, ns, { object: 'crasher', reason: 'BackOff', message: /Back-off restarting failed container/ });
   } finally {
     watch.stop();
     await reader.stop();
@@ -554,10 +534,7 @@ claim('image-pull-pending', async ({ ns, kubectl, api }) => {
   ]);
   expectFields(pod, [field('status.phase', 'Pending'), field('status.conditions[type=Ready].status', 'False')]);
   expect((await kubectl(['get', 'pod', 'unpullable', '--no-headers'])).stdout).toMatch(/^unpullable\s+0\/1\s+(ErrImagePull|ImagePullBackOff)\s+0\s/);
-  await waitUntil('a Failed event for the pull', 30_000, async () => {
-    const events = await api.core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=unpullable,reason=Failed' });
-    return events.items.some((e) => e.message?.includes(image));
-  });
+  await waitForEvent(api.core, ns, { object: 'unpullable', reason: 'Failed', message: image });
 });
 
 claim('exec-before-ready-fails', async ({ ns, kubectl, api, manifests, forward }) => {
