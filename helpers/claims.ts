@@ -1,4 +1,4 @@
-// The claims catalogue (claims/ch02.yaml) and `claim()`, which turns one claim into a test.
+// The claims catalogue (claims/ch02.yaml): its schema, and the lookups `claim()` (helpers/fixtures.ts) uses.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';

@@ -50,6 +50,7 @@ export function unknownVersionMessage(wanted, from) {
 //   shell                   KC_CACHE=..., KC_RUN_LABEL=..., KC_BOOT_TIMEOUT=... (for eval)
 //   version WANTED FIELD    a field of the version's row (exit 2 if unknown)
 //   default-version         the newest supported version
+//   versions                every supported version, newest first, separated by spaces
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [command, wanted, field] = process.argv.slice(2);
   const quote = (/** @type {string} */ s) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -70,8 +71,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(value);
   } else if (command === 'default-version') {
     console.log(supportedVersions[0]?.kubernetes);
+  } else if (command === 'versions') {
+    console.log(supportedVersions.map((v) => v.kubernetes).join(' '));
   } else {
-    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | default-version');
+    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | default-version | versions');
     process.exit(2);
   }
 }

@@ -73,7 +73,8 @@ main() {
   # The checkout as one file in the shared cache; unpacked on the VM's disk.
   local tarball=$KC_CACHE/vm/checkout.tar
   tar -C "$KC_ROOT" --exclude=./.git --exclude=./reports -cf "$tarball" .
-  trap 'rm -f "$tarball"' EXIT
+  # shellcheck disable=SC2064 # the path now: $tarball is local to main, gone by EXIT
+  trap "rm -f '$tarball'" EXIT
   bash scripts/vm.sh run --timeout 3600 --cpus "$cpus" \
     --image "kube-claims/node:v$version" --image kube-claims/hello:ch02 --image kube-claims/whoami:ch02 \
     -- bash -c "mkdir -p /root/kube-claims && tar -C /root/kube-claims -xf '$tarball' && cd /root/kube-claims && bash scripts/cgroup-v2-check.sh --inside $version $steps"

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Free the disk that versions no longer in images/versions.json use: their node images, and
-# their cached binaries. With --go-cache, also empty Go's shared build cache (builds of the
-# node binaries no longer put anything there; older ones did, about 5 GB per version).
+# Free the disk that builds no longer need:
+# - versions no longer in images/versions.json: their node images, cached binaries and build
+#   folders;
+# - for every version whose node binaries are cached: the unpacked Kubernetes module sources
+#   (k8s.io/kubernetes@v1.X.Y and its staging modules @v0.X.Y, about 500 MB per version); Go's
+#   download cache keeps their zips (a rebuild unpacks them again without the network, which
+#   matters: the proxy has since refused some versions it once served);
+# - with --go-cache, Go's shared build cache (builds of the node binaries no longer put
+#   anything there; older ones did, about 5 GB per version).
 #   usage: scripts/prune.sh [--go-cache]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 main() {
-  local supported; supported=$(node -e 'console.log(require(process.argv[1]).versions.map((v) => v.kubernetes).join(" "))' "$KC_ROOT/images/versions.json")
+  local supported; supported=$(node "$KC_ROOT/helpers/facts.mjs" versions)
   kc_say "supported versions: $supported"
   local before; before=$(du -sm "$KC_CACHE" | cut -f1)
   local dir version
   for dir in "$KC_CACHE"/bin/kubernetes-v* "$KC_CACHE"/bin/pause-v* "$KC_CACHE"/src/kubernetes-v*; do
     [ -e "$dir" ] || continue
-    version=${dir##*-v}
+    version=${dir##*-v}; version=${version%.gocache}
     if [[ " $supported " != *" $version "* ]]; then kc_say "removing $dir"; rm -rf "$dir"; fi
   done
   if docker info >/dev/null 2>&1; then
@@ -23,9 +29,22 @@ main() {
       if [[ " $supported " != *" $version "* ]]; then kc_say "removing image $image"; docker rmi "$image" >/dev/null; fi
     done
   fi
-  if [ "${1:-}" = --go-cache ] && command -v go >/dev/null; then
-    kc_say "emptying Go's build cache ($(du -sh "$(go env GOCACHE)" | cut -f1))"
-    go clean -cache
+  if command -v go >/dev/null; then
+    local mod; mod=$(go env GOMODCACHE)
+    local freed=0 size
+    for version in $supported; do
+      [ -f "$KC_CACHE/bin/kubernetes-v$version/.complete" ] || continue
+      for dir in "$mod/k8s.io/kubernetes@v$version" "$mod"/k8s.io/*@"v0.${version#1.}"; do
+        [ -d "$dir" ] || continue
+        size=$(du -sm "$dir" | cut -f1); freed=$((freed + size))
+        chmod -R u+w "$dir" && rm -rf "$dir"
+      done
+    done
+    [ "$freed" = 0 ] || kc_say "removed ${freed} MB of unpacked Kubernetes module sources (their zips stay in Go's download cache)"
+    if [ "${1:-}" = --go-cache ]; then
+      kc_say "emptying Go's build cache ($(du -sh "$(go env GOCACHE)" | cut -f1))"
+      go clean -cache
+    fi
   fi
   kc_say "cache: ${before} MB before, $(du -sm "$KC_CACHE" | cut -f1) MB after"
 }
