@@ -28,6 +28,7 @@ const rows: Row[] = [
   { mistake: 'an unknown image mode', env: { KUBE_CLAIMS_IMAGES: 'sometimes' }, says: /KUBE_CLAIMS_IMAGES must be "auto", "online" or "offline", not "sometimes"/ },
   { mistake: 'a repeat count that is not a whole number of 1 or more', env: { KUBE_CLAIMS_REPEAT: '-3' }, says: /KUBE_CLAIMS_REPEAT must be a whole number of 1 or more, not "-3"/ },
   { mistake: 'a worker count that is not a whole number of 1 or more', env: { KUBE_CLAIMS_WORKERS: 'many' }, says: /KUBE_CLAIMS_WORKERS must be a whole number of 1 or more, not "many"/ },
+  { mistake: 'a time scale below 1', env: { KUBE_CLAIMS_TIME_SCALE: '0.5' }, says: /KUBE_CLAIMS_TIME_SCALE must be a number from 1 to 100, not "0\.5"/ },
   { mistake: 'a registry mirror that is not a registry address', env: { KUBE_CLAIMS_REGISTRY_MIRROR: 'ftp://mirror' }, says: /KUBE_CLAIMS_REGISTRY_MIRROR must be a registry address/ },
   { mistake: 'a registries.yaml that cannot be read', env: { KUBE_CLAIMS_REGISTRIES_YAML: '/nonexistent/registries.yaml' }, says: /KUBE_CLAIMS_REGISTRIES_YAML=\/nonexistent\/registries\.yaml cannot be read \(ENOENT\)/ },
   { mistake: 'a Docker engine that does not answer', env: { DOCKER_HOST: 'tcp://127.0.0.1:9' }, says: /the Docker engine is not reachable .*start Docker, or run: bash scripts\/docker-engine\.sh/ },
