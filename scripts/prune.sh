@@ -6,6 +6,8 @@
 #   (k8s.io/kubernetes@v1.X.Y and its staging modules @v0.X.Y, about 500 MB per version); Go's
 #   download cache keeps their zips (a rebuild unpacks them again without the network, which
 #   matters: the proxy has since refused some versions it once served);
+# - copies kept per image id (the cluster's kubectl, the VM's image tarballs) of images a
+#   rebuild replaced;
 # - with --go-cache, Go's shared build cache (builds of the node binaries no longer put
 #   anything there; older ones did, about 5 GB per version).
 #   usage: scripts/prune.sh [--go-cache]
@@ -27,6 +29,14 @@ main() {
     for image in $(docker images kube-claims/node --format '{{.Repository}}:{{.Tag}}'); do
       version=${image##*:v}
       if [[ " $supported " != *" $version "* ]]; then kc_say "removing image $image"; docker rmi "$image" >/dev/null; fi
+    done
+    # Copies made per image id (the cluster's kubectl, the VM's image tarballs): those of
+    # images that are gone, replaced by a rebuild.
+    local ids; ids=$(docker images -q --no-trunc | sed 's/^sha256://' | sort -u)
+    for dir in "$KC_CACHE"/kubectl/* "$KC_CACHE"/vm/images/*.tar; do
+      [ -e "$dir" ] || continue
+      local id; id=$(basename "$dir" .tar)
+      grep -q "^$id" <<<"$ids" || { kc_say "removing $dir (its image is gone)"; rm -rf "$dir"; }
     done
   fi
   if command -v go >/dev/null; then
