@@ -38,18 +38,28 @@ export async function podView(api: Api, namespace: string, select: { fieldSelect
   const listWatch = new k8s.ListWatch<k8s.V1Pod>(`/api/v1/namespaces/${namespace}/pods`, new k8s.Watch(api.config),
     () => api.core.listNamespacedPod({ namespace, ...select }), false, select.labelSelector, select.fieldSelector);
   let stopped = false;
+  let failed = false;
+  let restarting = false;
   let error: string | undefined;
-  // A failed watch or list ends the ListWatch: note why, and start again.
+  // A failed list or watch ends the ListWatch; the next read starts it again, one attempt at a
+  // time, so the wait that polls the view also paces the retries.
   listWatch.on(k8s.ERROR, (err) => {
     error = String((err as Error)?.message ?? err);
-    if (!stopped) setTimeout(() => void listWatch.start().catch(() => {}), 250);
+    failed = true;
   });
+  const current = () => {
+    if (failed && !restarting && !stopped) {
+      failed = false;
+      restarting = true;
+      void listWatch.start().catch(() => (failed = true)).finally(() => (restarting = false));
+    }
+    return listWatch;
+  };
   await listWatch.start();
   return {
     /** The pods now, oldest first. */
-    pods: (): k8s.V1Pod[] => [...listWatch.list(namespace)].sort((a, b) =>
-      new Date(a.metadata!.creationTimestamp!).getTime() - new Date(b.metadata!.creationTimestamp!).getTime()),
-    pod: (name: string): k8s.V1Pod | undefined => listWatch.get(name, namespace),
+    pods: (): k8s.V1Pod[] => oldestFirst(current().list(namespace)),
+    pod: (name: string): k8s.V1Pod | undefined => current().get(name, namespace),
     /** The last error of the list or watch, if any (it recovers by itself). */
     get error() { return error; },
     stop: () => { stopped = true; void listWatch.stop(); },
@@ -81,11 +91,14 @@ export async function waitForPod(
   return pod!;
 }
 
+function oldestFirst(pods: readonly k8s.V1Pod[]): k8s.V1Pod[] {
+  return [...pods].sort((a, b) =>
+    new Date(a.metadata!.creationTimestamp!).getTime() - new Date(b.metadata!.creationTimestamp!).getTime());
+}
+
 /** Pods matching a label selector, oldest first. */
 export async function listPods(api: Api, namespace: string, labelSelector: string): Promise<k8s.V1Pod[]> {
-  const pods = await api.core.listNamespacedPod({ namespace, labelSelector });
-  return pods.items.sort((a, b) =>
-    new Date(a.metadata!.creationTimestamp!).getTime() - new Date(b.metadata!.creationTimestamp!).getTime());
+  return oldestFirst((await api.core.listNamespacedPod({ namespace, labelSelector })).items);
 }
 
 /** Wait until exactly `count` pods match the selector, all Ready and none terminating. */
