@@ -17,6 +17,18 @@ const text = z.string().min(1, 'must not be empty');
 const difference = z.strictObject({ kubernetes: range, why: text });
 export type Difference = z.infer<typeof difference>;
 
+/** One possible result of a claim's check: what happened, the values seen, and how it differs from the book. */
+const outcome = z.strictObject({
+  kubernetes: range,
+  /** What happened, in words: it goes into the report. */
+  when: text,
+  /** The values the test reports, by name; the test's `seen` must equal them. */
+  seen: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  /** Why this result is not what the book says; absent: it is. */
+  differs: text.optional(),
+});
+export type Outcome = z.infer<typeof outcome>;
+
 const catalogueClaimSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case words joined by dashes'),
   section: z.string().regex(/^\d+\.\d+$/, 'must be a section number such as "2.1"'),
@@ -32,12 +44,11 @@ const catalogueClaimSchema = z.strictObject({
   conditions: z.array(z.strictObject({ type: text, kubernetes: range.optional() })).optional(),
   /** describe-fields: the fields `kubectl describe pod` must show. */
   fields: z.array(text).optional(),
-  /** container-replaced: RESTARTS after the container is removed, by Kubernetes version. */
-  restartsAfterRemoval: z.array(z.strictObject({ kubernetes: range, restarts: z.number().int().min(0) })).optional(),
-  /** container-replaced-never: what follows the removal, by Kubernetes version. */
-  afterRemoval: z.array(z.strictObject({
-    kubernetes: range, replaced: z.boolean(), phase: text, restarts: z.number().int().min(0), reason: text, status: text,
-  })).optional(),
+  /**
+   * What the cluster may do, when more than one result is possible (a race the test cannot
+   * control): the test reports what it saw and it must equal one of these, on its version.
+   */
+  outcomes: z.array(outcome).optional(),
   differs: z.array(difference).optional(),
 });
 export type CatalogueClaim = z.infer<typeof catalogueClaimSchema>;
@@ -51,6 +62,9 @@ const catalogueSchema = z.strictObject({
   c.claims.forEach((entry, i) => {
     if (seen.has(entry.id)) ctx.addIssue({ code: 'custom', path: ['claims', i, 'id'], message: `"${entry.id}" appears twice` });
     seen.add(entry.id);
+    if (entry.outcomes && entry.differs) {
+      ctx.addIssue({ code: 'custom', path: ['claims', i, 'differs'], message: 'a claim with outcomes states its differences in them (outcomes[].differs), not in differs' });
+    }
   });
 });
 export type Catalogue = z.infer<typeof catalogueSchema>;
@@ -99,6 +113,11 @@ export function differenceOn(c: CatalogueClaim, version: string): Difference | u
   return c.differs?.find((d) => semver.satisfies(version, d.kubernetes));
 }
 
+/** The outcomes the catalogue allows for `c` on `version`. */
+export function outcomesOn(c: CatalogueClaim, version: string): Outcome[] {
+  return (c.outcomes ?? []).filter((o) => semver.satisfies(version, o.kubernetes));
+}
+
 /** Why a claim does not apply to this cluster, or undefined when it does. */
 export function notApplicable(c: { kubernetes?: string; needs?: string }, version: string, features: string[] = [], nodes = 1): string | undefined {
   if (c.kubernetes && !semver.satisfies(version, c.kubernetes)) {
@@ -110,9 +129,3 @@ export function notApplicable(c: { kubernetes?: string; needs?: string }, versio
   return undefined;
 }
 
-/** The entry of a versioned expectation list that applies to `version`. */
-export function forVersion<T extends { kubernetes: string }>(rows: T[] | undefined, version: string, what: string): T {
-  const row = rows?.find((r) => semver.satisfies(version, r.kubernetes));
-  if (!row) throw new Error(`the catalogue states no expectation of ${what} for Kubernetes ${version}`);
-  return row;
-}

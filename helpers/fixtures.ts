@@ -2,9 +2,9 @@
 // and gets a fresh namespace, a kubectl bound to it, typed API clients and the node's shell.
 // Only what a test asks for is built. Setup and cleanup live here and nowhere else.
 import * as k8s from '@kubernetes/client-node';
-import { inject, test as base, type TestContext } from 'vitest';
+import { expect, inject, test as base, type TestContext } from 'vitest';
 import type { ClusterInfo } from './context.js';
-import { catalogueClaim, differenceOn, DIFFERS, NOTE, notApplicable, type CatalogueClaim } from './claims.js';
+import { CATALOGUE_FILE, catalogueClaim, differenceOn, DIFFERS, NOTE, notApplicable, outcomesOn, type CatalogueClaim, type Outcome } from './claims.js';
 import { newRecorder, orderedSteps, recording, step, type Recorder, type Step } from './steps.js';
 import { namespaceDiagnostics } from './diagnostics.js';
 import { bindKubectl, type Kubectl } from './kubectl.js';
@@ -16,6 +16,7 @@ import { waitForDefaultServiceAccount, waitForNode } from './cluster-waits.js';
 import { startPortForward, type Forward } from './port-forward.js';
 import { readSettings, type Settings } from './settings.js';
 import { appendFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { KEPT_NAMESPACES } from './context.js';
 
@@ -189,6 +190,12 @@ export interface ClaimContext {
    * reported without calling this.
    */
   differs: (why: string) => Promise<void>;
+  /**
+   * What the test saw, for a claim whose catalogue entry lists `outcomes`: it must equal the
+   * `seen` of one of them on this version (else the test fails, listing them). The report
+   * says which (its `when`), and "differs" with its reason when it has one.
+   */
+  outcome: (seen: Outcome['seen']) => Promise<Outcome>;
   /** Run `fn` as a named step: its duration and outcome go into the report. */
   step: typeof step;
 }
@@ -216,12 +223,24 @@ export function claim(
     return;
   }
   const stated = differenceOn(entry, version);
+  const allowed = outcomesOn(entry, version);
   const body = async (context: Fixtures & { annotate: TestContext['annotate'] }) => {
     const note = async (text: string) => void (await context.annotate(text, NOTE));
     const differs = async (why: string) => void (await context.annotate(why, DIFFERS));
-    await recording(context.steps, () => fn(Object.assign(context, { note, differs, step, claim: entry })));
-    // The test checked the behaviour the catalogue states for this version.
-    if (stated) await differs(stated.why);
+    let matched: Outcome | undefined;
+    const outcome = async (seen: Outcome['seen']) => {
+      expect(allowed.map((o) => o.seen), `what was seen is none of the outcomes ${CATALOGUE_FILE} allows for ${id} on ${version}`).toContainEqual(seen);
+      matched = allowed.find((o) => isDeepStrictEqual(o.seen, seen))!;
+      await note(matched.when);
+      return matched;
+    };
+    await recording(context.steps, () => fn(Object.assign(context, { note, differs, outcome, step, claim: entry })));
+    if (allowed.length > 0 && !matched) {
+      throw new Error(`${CATALOGUE_FILE} lists outcomes for ${id}, but its test reported none: it must call outcome(seen)`);
+    }
+    // The test checked the behaviour the catalogue states for this version (or for what it saw).
+    const why = matched ? matched.differs : stated?.why;
+    if (why) await differs(why);
   };
   // vitest builds the fixtures that a test function's first parameter names: it reads them
   // from the function's source. `body` passes on what `fn` names, so `fn`'s source is shown.
