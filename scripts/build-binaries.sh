@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the node's binaries for one Kubernetes version from the Go module proxy, no registry
-# and no GitHub: the Kubernetes components (one multi-call binary), etcd, containerd with its
+# and no GitHub: the Kubernetes components (one multi-call binary), kubeadm (the newest
+# version's, for every node), etcd, containerd with its
 # runc shim and ctr, runc, crictl, the CNI plugins, and the pause binary from Kubernetes'
 # pause.c. Each output is cached by version under $KC_CACHE/bin and reused when present.
 #   usage: scripts/build-binaries.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
@@ -19,6 +20,8 @@ command -v gcc >/dev/null || kc_die "gcc is needed to build runc and the pause b
 
 BIN=$KC_CACHE/bin
 out_kube=$BIN/kubernetes-v$VERSION
+KUBEADM=$(kc_default_version)
+out_kubeadm=$BIN/kubeadm-v$KUBEADM
 out_etcd=$BIN/etcd-$ETCD
 out_containerd=$BIN/containerd-$CONTAINERD
 out_runc=$BIN/runc-$RUNC-static
@@ -41,35 +44,66 @@ scratch_module() {
   (cd "$dir" && go mod init "kube-claims.local/$name" >/dev/null 2>&1)
 }
 
+# kube_module DIR VERSION: a scratch module in DIR that requires k8s.io/kubernetes@vVERSION.
+kube_module() {
+  local src=$1 version=$2
+  scratch_module "$src" kube
+  (
+    cd "$src"
+    go mod download -json "k8s.io/kubernetes@v$version" >/dev/null
+    # k8s.io/kubernetes replaces its staging modules with local paths; point them at the
+    # published copies of the same release (v0.MINOR.PATCH).
+    local modfile; modfile=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/v$version.mod
+    go mod edit -require="k8s.io/kubernetes@v$version"
+    grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$modfile" | awk '{print $1}' | while read -r m; do
+      go mod edit -replace="$m=$m@v0.${version#1.}"
+    done
+  )
+}
+
+# kube_ldflags VERSION: the version stamps `kubectl version` and friends print.
+kube_ldflags() {
+  local ld="-s -w" minor; minor=$(echo "$1" | cut -d. -f2)
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=v$1 -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "$ld"
+}
+
 build_kube() {
   local src=$KC_CACHE/src/kubernetes-v$VERSION gocache=$KC_CACHE/src/kubernetes-v$VERSION.gocache
-  scratch_module "$src" kube
+  kube_module "$src" "$VERSION"
   cp "$KC_ROOT/images/node/multicall.go" "$src/main.go"
   cp "$KC_ROOT"/images/node/multicall_*.go "$src/"
   # APIs that changed between minors, chosen by build tag (multicall_*.go).
   local tags=""
   [ "$MINOR" -lt 34 ] && tags=kube_pre134
   cd "$src"
-  go mod download -json "k8s.io/kubernetes@v$VERSION" >/dev/null
-  # k8s.io/kubernetes replaces its staging modules with local paths; point them at the
-  # published copies of the same release (v0.MINOR.PATCH).
-  local modfile; modfile=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/v$VERSION.mod
-  local staging="v0.${VERSION#1.}"
-  go mod edit -require="k8s.io/kubernetes@v$VERSION"
-  grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$modfile" | awk '{print $1}' | while read -r m; do
-    go mod edit -replace="$m=$m@$staging"
-  done
   go mod tidy
-  local ld="-s -w"
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $pkg.gitVersion=v$VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$MINOR -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-  done
   mkdir -p "$out_kube"
   # A build cache of its own (about 5 GB), kept across a failed attempt and removed once the
   # binary is cached: nothing else reuses it, and Go's shared cache would keep it for every version.
-  GOCACHE=$gocache CGO_ENABLED=0 go build -tags "$tags" -ldflags "$ld" -o "$out_kube/kube" .
+  GOCACHE=$gocache CGO_ENABLED=0 go build -tags "$tags" -ldflags "$(kube_ldflags "$VERSION")" -o "$out_kube/kube" .
   "$out_kube/kube" kubectl version --client | grep -q "v$VERSION"
   finish "$out_kube"
+  cd "$KC_CACHE" && rm -rf "$src" "$gocache"
+}
+
+build_kubeadm() {
+  # The node makes its certificates and kubeconfigs with kubeadm's phases. One kubeadm, of the
+  # newest supported version, for every node image: what it writes does not depend on the
+  # version of the control plane that reads it.
+  local src=$KC_CACHE/src/kubeadm-v$KUBEADM gocache=$KC_CACHE/src/kubeadm-v$KUBEADM.gocache
+  kube_module "$src" "$KUBEADM"
+  cd "$src"
+  # Go's tools pattern: the build tag keeps the file out of builds, and go mod tidy still
+  # records what the command needs.
+  printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kubeadm"\n' >tools.go
+  go mod tidy
+  mkdir -p "$out_kubeadm"
+  GOCACHE=$gocache CGO_ENABLED=0 go build -ldflags "$(kube_ldflags "$KUBEADM")" -o "$out_kubeadm/kubeadm" k8s.io/kubernetes/cmd/kubeadm
+  "$out_kubeadm/kubeadm" version -o short | grep -qx "v$KUBEADM"
+  finish "$out_kubeadm"
   cd "$KC_CACHE" && rm -rf "$src" "$gocache"
 }
 
@@ -165,7 +199,7 @@ build_registries() {
 }
 
 kc_say "node binaries for Kubernetes $VERSION (cache: $BIN)"
-for part in kube etcd containerd runc crictl cni flannel pause registries; do
+for part in kube kubeadm etcd containerd runc crictl cni flannel pause registries; do
   var=out_$part
   if cached "${!var}"; then kc_say "stage 'build $part': cached (${!var})"; continue; fi
   kc_stage "build $part ($VERSION)" "build_$part"

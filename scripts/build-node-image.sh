@@ -19,9 +19,11 @@ ROOTFS_TAR=$KC_CACHE/rootfs/debian-$SUITE.tar
 PACKAGES=iptables,iproute2,openssl,ca-certificates,kmod,conntrack,ipset,procps,util-linux,mount
 
 # The image is rebuilt when anything it is assembled from changes: this script, images/node/
-# and the version's row of images/versions.json (the binaries are cached by version).
+# the version's row of images/versions.json (the binaries are cached by version) and the
+# kubeadm all versions share (the newest version's).
 INPUTS=$( (cat "$0"; find "$KC_ROOT/images/node" -type f | sort | xargs cat; kc_version_field "$VERSION" k3s; \
-  for f in etcd containerd runc cniPlugins flannel criTools pause; do field "$f"; done) | sha256sum | cut -c1-12)
+  for f in etcd containerd runc cniPlugins flannel criTools pause; do field "$f"; done; \
+  echo "kubeadm $(kc_default_version)") | sha256sum | cut -c1-12)
 if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' "$IMAGE" 2>/dev/null)" = "$INPUTS" ] && [ -z "${KC_REBUILD:-}" ]; then
   kc_say "image $IMAGE present and current (inputs $INPUTS; KC_REBUILD=1 rebuilds it)"
   echo "$IMAGE"; exit 0
@@ -60,7 +62,7 @@ assemble() {
   # on disk (about 230 MB each) instead of holding a copy each.
   cp -p "$BIN/etcd-$(field etcd)/etcd" "$BIN/runc-$(field runc)-static/runc" \
      "$BIN/crictl-$(field criTools)/crictl" "$BIN/containerd-$(field containerd)/"{containerd,containerd-shim-runc-v2} \
-     "$BIN/flannel-$(field flannel)/flanneld" "$ctx/common/"
+     "$BIN/flannel-$(field flannel)/flanneld" "$BIN/kubeadm-v$(kc_default_version)/kubeadm" "$ctx/common/"
   cp -p "$BIN"/registries-*/kube-claims-registries "$ctx/common/" 2>/dev/null ||
     kc_die "the registries tool is not built; run scripts/build-binaries.sh $VERSION"
   # ctr behind a wrapper with k3s's defaults (images/node/ctr).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Free the disk that builds no longer need:
 # - versions no longer in images/versions.json: their node images, cached binaries and build
-#   folders;
+#   folders; kubeadm builds other than the newest version's;
 # - for every version whose node binaries are cached: the unpacked Kubernetes module sources
 #   (k8s.io/kubernetes@v1.X.Y and its staging modules @v0.X.Y, about 500 MB per version); Go's
 #   download cache keeps their zips (a rebuild unpacks them again without the network, which
@@ -23,6 +23,12 @@ main() {
     [ -e "$dir" ] || continue
     version=${dir##*-v}; version=${version%.gocache}
     if [[ " $supported " != *" $version "* ]]; then kc_say "removing $dir"; rm -rf "$dir"; fi
+  done
+  # kubeadm: only the newest version's is used (by every node image).
+  for dir in "$KC_CACHE"/bin/kubeadm-v* "$KC_CACHE"/src/kubeadm-v*; do
+    [ -e "$dir" ] || continue
+    version=${dir##*-v}; version=${version%.gocache}
+    [ "$version" = "$(kc_default_version)" ] || { kc_say "removing $dir"; rm -rf "$dir"; }
   done
   if docker info >/dev/null 2>&1; then
     local image
