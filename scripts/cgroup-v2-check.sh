@@ -75,9 +75,23 @@ main() {
   tar -C "$KC_ROOT" --exclude=./.git --exclude=./reports -cf "$tarball" .
   # shellcheck disable=SC2064 # the path now: $tarball is local to main, gone by EXIT
   trap "rm -f '$tarball'" EXIT
+  # In the background, so that a signal to this script alone (a CI timeout) reaches vm.sh,
+  # which stops the VM; bash would otherwise wait for it to finish first.
   bash scripts/vm.sh run --timeout 3600 --cpus "$cpus" \
     --image "kube-claims/node:v$version" --image kube-claims/hello:ch02 --image kube-claims/whoami:ch02 \
-    -- bash -c "mkdir -p /root/kube-claims && tar -C /root/kube-claims -xf '$tarball' && cd /root/kube-claims && bash scripts/cgroup-v2-check.sh --inside $version $steps"
+    -- bash -c "mkdir -p /root/kube-claims && tar -C /root/kube-claims -xf '$tarball' && cd /root/kube-claims && bash scripts/cgroup-v2-check.sh --inside $version $steps" &
+  VM_PID=$!
+  trap 'stop_vm TERM 143' TERM
+  trap 'stop_vm INT 130' INT
+  wait "$VM_PID"
+}
+
+# stop_vm SIGNAL STATUS: pass the signal on to vm.sh, wait for it to stop the VM, and exit.
+stop_vm() {
+  kc_say "$1: stopping the VM"
+  kill -"$1" "$VM_PID" 2>/dev/null || true
+  wait "$VM_PID" 2>/dev/null || true
+  exit "$2"
 }
 
 main "$@"
