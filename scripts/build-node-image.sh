@@ -14,9 +14,11 @@ field() { kc_version_field "$VERSION" "$1"; }
 IMAGE=kube-claims/node:v$VERSION
 PAUSE_IMAGE=kube-claims/pause:$(field pause)
 SUITE=bookworm
-BASE_IMAGE=kube-claims/node-base:$SUITE
-ROOTFS_TAR=$KC_CACHE/rootfs/debian-$SUITE.tar
 PACKAGES=iptables,iproute2,openssl,ca-certificates,kmod,conntrack,ipset,procps,util-linux,mount
+# The Debian rootfs and its image are cached by what they are made of (suite and packages).
+ROOTFS_KEY=$(printf '%s\n' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12)
+BASE_IMAGE=kube-claims/node-base:$SUITE-$ROOTFS_KEY
+ROOTFS_TAR=$KC_CACHE/rootfs/debian-$SUITE-$ROOTFS_KEY.tar
 
 # The image is rebuilt when anything it is assembled from changes: this script, images/node/
 # the version's row of images/versions.json (the binaries are cached by version) and the
@@ -41,9 +43,15 @@ build_rootfs() {
   mkdir -p "$(dirname "$ROOTFS_TAR")"
   tar -C "$dir/root" --numeric-owner -cf "$ROOTFS_TAR.part" .
   mv "$ROOTFS_TAR.part" "$ROOTFS_TAR"
+  # Rootfs tarballs of other package lists are superseded.
+  find "$(dirname "$ROOTFS_TAR")" -name 'debian-*.tar' ! -path "$ROOTFS_TAR" -delete
 }
 
-import_rootfs() { docker import "$ROOTFS_TAR" "$BASE_IMAGE"; }
+import_rootfs() {
+  docker import "$ROOTFS_TAR" "$BASE_IMAGE"
+  # Older base image tags (other package lists): their layers stay while node images use them.
+  docker images kube-claims/node-base --format '{{.Repository}}:{{.Tag}}' | grep -vx "$BASE_IMAGE" | xargs -r docker rmi >/dev/null 2>&1 || true
+}
 
 build_pause_image() {
   local ctx; ctx=$(mktemp -d)
