@@ -72,6 +72,7 @@ main() {
   [ -d node_modules ] || npm ci --no-audit --no-fund
   # The checkout as one file in the shared cache; unpacked on the VM's disk.
   local tarball=$KC_CACHE/vm/checkout.tar
+  mkdir -p "$(dirname "$tarball")"
   tar -C "$KC_ROOT" --exclude=./.git --exclude=./reports -cf "$tarball" .
   # shellcheck disable=SC2064 # the path now: $tarball is local to main, gone by EXIT
   trap "rm -f '$tarball'" EXIT

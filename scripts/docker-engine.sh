@@ -29,9 +29,12 @@ start_dockerd() {
   local args=()
   if [ -x "$WRAPPER" ]; then args+=(--add-runtime "kube-claims=$WRAPPER" --default-runtime kube-claims); fi
   kc_say "changing the host: starting dockerd ${args[*]:-} (log: $KC_LOG_DIR/dockerd.log)"
-  as_root setsid nohup dockerd "${args[@]}" >>"$KC_LOG_DIR/dockerd.log" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
+  # dockerd writes its own pid (--pidfile): `$!` here would be the backgrounded shell's, and
+  # with sudo it would be sudo's, neither of which stops dockerd.
+  as_root rm -f "$PIDFILE"
+  as_root setsid nohup dockerd --pidfile "$PIDFILE" "${args[@]}" >>"$KC_LOG_DIR/dockerd.log" 2>&1 </dev/null &
   wait_for_engine
+  [ -s "$PIDFILE" ] || kc_die "dockerd answers but wrote no pid file ($PIDFILE); see $KC_LOG_DIR/dockerd.log"
 }
 
 started_here() { [ -f "$PIDFILE" ] && as_root kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
@@ -45,7 +48,9 @@ stop_our_dockerd() {
     [ $SECONDS -lt $deadline ] || kc_die "dockerd (pid $pid) did not stop within 30s"
     sleep 0.5
   done
-  rm -f "$PIDFILE"
+  # The socket must be free before the next start: an engine that still answers is not ours.
+  ! docker info >/dev/null 2>&1 || kc_die "a Docker engine still answers after dockerd (pid $pid) stopped"
+  as_root rm -f "$PIDFILE"
 }
 
 ensure_probe_image() {
