@@ -8,9 +8,13 @@ import { type Api, claim } from '../helpers/fixtures.js';
 import { check, expectFields, field, isSet, oneOf } from '../helpers/conditions.js';
 import { condition, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/pods.js';
 import { waitUntil } from '../helpers/wait.js';
+import { readSettings } from '../helpers/settings.js';
 import { waitForEndpoint, waitForEvent } from '../helpers/cluster-waits.js';
 import { markedPath, waitForAccessLine, accessLineFor } from '../helpers/access-log.js';
 import { listeningPorts, localAddresses, READ_FIB_TRIE, READ_TCP_SOCKETS } from '../helpers/kernel.js';
+
+/** How soon a Pod of our own manifests is gone after `kubectl delete` (the grace period is 30 s). */
+const PROMPT_STOP_MS = 8_000 * readSettings().timeScale;
 
 claim('pod-wraps-containers', async ({ ns, kubectl, api, cluster }) => {
   const run = await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`]);
@@ -114,6 +118,13 @@ claim('pod-localhost', async ({ ns, kubectl, api, cluster, manifests }) => {
   expect(page.stdout).toMatch(/<html/i);
   const direct = await kubectl(['exec', 'two-containers', '-c', 'web', '--', 'wget', '-q', '-O', '-', 'http://localhost:80/']);
   expect(page.stdout).toBe(direct.stdout);
+
+  // Our own manifest, not the claim: a reader who deletes this Pod waits for it. Each container
+  // must end on the signal its image stops it with (QUIT for hello), not wait out the 30 s grace.
+  const started = Date.now();
+  const deleted = await kubectl(['delete', 'pod', 'two-containers', '--wait=true', '--timeout=60s']);
+  expect(deleted.stdout).toBe('pod "two-containers" deleted');
+  expect(Date.now() - started, 'ms for `kubectl delete pod two-containers` to return (the Pod gone)').toBeLessThan(PROMPT_STOP_MS);
 });
 
 claim('pod-single-container-default', async ({ ns, kubectl, api, cluster, manifests }) => {
