@@ -98,6 +98,8 @@ if ! started_here; then
   kc_die "the running Docker engine was not started by this script, so it is left alone; restart it with: dockerd --add-runtime kube-claims=$WRAPPER --default-runtime kube-claims (after: sudo install -D -m 0755 scripts/runc-dropcaps $WRAPPER)"
 fi
 kc_say "changing the host: installing $WRAPPER and making it dockerd's default runtime: every container of this engine then starts through it (it drops only the capabilities the host lacks, then runs runc)"
+# The wrapper is a Python script; a fresh Debian may lack python3.
+command -v python3 >/dev/null || { kc_say "changing the host: installing Debian's python3 (the wrapper runs on it)"; kc_apt_install python3; }
 as_root install -D -m 0755 "$KC_ROOT/scripts/runc-dropcaps" "$WRAPPER"
 stop_our_dockerd
 start_dockerd

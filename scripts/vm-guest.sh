@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Guest side of scripts/vm.sh: run by the unit kc-vm.service inside the VM, from the run's
 # control share (/run/kc), which scripts/vm.sh fills:
+#   base     docker or bare (no Docker: do not wait for one)
 #   shares   TAG<tab>PATH per line: 9p shares to mount at PATH
 #   images   TAR<tab>ID<tab>NAME per line: docker load TAR, then tag ID as NAME
 #   run.sh   the command (environment, working directory, exec)
@@ -23,12 +24,17 @@ main() {
       fail "could not mount the share $path"
   done <"$CTL/shares"
 
-  local deadline=$((SECONDS + 300))
-  until docker info >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || fail "dockerd did not answer within 300s ($(systemctl is-active docker))"
-    sleep 0.5
-  done
-  event "ready $(docker info --format 'Docker {{.ServerVersion}}, cgroup v{{.CgroupVersion}} ({{.CgroupDriver}})')"
+  if [ "$(cat "$CTL/base" 2>/dev/null)" = bare ]; then
+    # No Docker here: the command installs and starts one itself.
+    event "ready no Docker (bare base), cgroup $(stat -fc %T /sys/fs/cgroup)"
+  else
+    local deadline=$((SECONDS + 300))
+    until docker info >/dev/null 2>&1; do
+      [ $SECONDS -lt $deadline ] || fail "dockerd did not answer within 300s ($(systemctl is-active docker))"
+      sleep 0.5
+    done
+    event "ready $(docker info --format 'Docker {{.ServerVersion}}, cgroup v{{.CgroupVersion}} ({{.CgroupDriver}})')"
+  fi
 
   local tar id name start out
   while IFS=$'\t' read -r tar id name; do

@@ -3,19 +3,25 @@
 # cgroup v2 host from a cgroup v1 one. The checkout and $KC_CACHE are shared into the VM at the
 # same paths (read-write, 9p); the command runs as root in the current directory, its output
 # streamed here, and its exit code is this script's.
-#   usage: scripts/vm.sh run [--image NAME:TAG]... [--share DIR]... [--env NAME=VALUE]...
+#   usage: scripts/vm.sh run [--base docker|bare] [--image NAME:TAG]... [--share DIR]... [--env NAME=VALUE]...
 #                            [--timeout SECONDS] [--memory MIB] [--cpus N] -- COMMAND [ARGS...]
-#          scripts/vm.sh build      (build the cached base image if absent; KC_REBUILD=1 rebuilds)
+#          scripts/vm.sh build [--base docker|bare]   (build the cached base image if absent; KC_REBUILD=1 rebuilds)
 # The base image (Debian bookworm, systemd, docker.io, the host's node binary, a Debian kernel)
-# is cached under $KC_CACHE/vm/<inputs hash>/; each run boots a throwaway qcow2 overlay of it,
+# is cached under $KC_CACHE/vm/<base>-<inputs hash>/; each run boots a throwaway qcow2 overlay of it,
 # which also holds the guest's Docker data. --image: host images saved once by image ID under
 # $KC_CACHE/vm/images/ and loaded into the guest's Docker before the command.
+# --base bare: the same Debian with neither Docker nor python3, and no service started by a
+# package install (policy-rc.d), like a fresh machine of ours without systemd: for rehearsing
+# scripts/docker-engine.sh from nothing (scripts/fresh-machine-check.sh). No --image with it.
 # Exit: the command's code; 124 on --timeout; 125 when the VM or this script failed; 2 on usage.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 SUITE=bookworm
 PACKAGES=systemd-sysv,udev,dbus,docker.io,iproute2,iptables,ca-certificates,kmod,procps,busybox-static
+# What a fresh machine has before the project's scripts run; capsh narrows the bounding set.
+BARE_PACKAGES=systemd-sysv,udev,dbus,iproute2,ca-certificates,kmod,procps,libcap2-bin
+BASE=docker
 IMAGE_SIZE=16G   # sparse; the guest's Docker images and containers live in it (via the overlay)
 VM_DIR=$KC_CACHE/vm
 GUEST_SCRIPT=$KC_ROOT/scripts/vm-guest.sh
@@ -99,13 +105,21 @@ TasksMax=infinity
 WantedBy=multi-user.target
 EOF
   ln -sf /etc/systemd/system/kc-vm.service "$root/etc/systemd/system/multi-user.target.wants/"
+  if [ "$BASE" = bare ]; then
+    # Our machines have no init system that starts what a package installs (no systemd):
+    # docker.io's postinst must not start dockerd; the project's script does.
+    printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+    chmod 0755 "$root/usr/sbin/policy-rc.d"
+  fi
   rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
 }
+
+base_packages() { if [ "$BASE" = bare ]; then echo "$BARE_PACKAGES"; else echo "$PACKAGES"; fi; }
 
 # The hash of everything the base image is made of.
 base_inputs() {
   local kver=$1
-  printf 'suite %s\npackages %s\nsize %s\nmsize %s\nkernel %s\nnode %s %s\n' "$SUITE" "$PACKAGES" "$IMAGE_SIZE" "$MSIZE" \
+  printf 'suite %s\npackages %s\nsize %s\nmsize %s\nkernel %s\nnode %s %s\n' "$SUITE" "$(base_packages)" "$IMAGE_SIZE" "$MSIZE" \
     "$kver" "$(/usr/bin/node -v)" "$(sha256sum /usr/bin/node | cut -c1-16)"
   declare -f configure_rootfs
 }
@@ -117,7 +131,7 @@ build_base() {
   rm -rf "$tmp"
   mkdir -p "$tmp"
   local start=$SECONDS
-  kc_stage "vm: debootstrap $SUITE" debootstrap --variant=minbase --include="$PACKAGES" \
+  kc_stage "vm: debootstrap $SUITE ($BASE)" debootstrap --variant=minbase --include="$(base_packages)" \
     "$SUITE" "$tmp/root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
   kc_stage "vm: configure the guest (kernel $kver, node $(/usr/bin/node -v))" configure_rootfs "$tmp/root" "$kver"
   kc_stage "vm: mkfs.ext4 $IMAGE_SIZE (sparse)" mkfs.ext4 -q -F -L kc-root -d "$tmp/root" "$tmp/base.img" "$IMAGE_SIZE"
@@ -128,9 +142,11 @@ build_base() {
   rm -rf "$dir"
   mv "$tmp" "$dir"
   kc_say "vm: base image built in $((SECONDS - start))s: $dir ($(du -sh "$dir" | cut -f1) on disk)"
-  # Older base images (other inputs) are of no further use.
+  # Older base images of this kind (other inputs) are of no further use.
   local old
-  for old in "$VM_DIR"/*/base.img; do
+  # (Before base kinds had names, the docker base lived in a folder named by its hash alone.)
+  for old in "$VM_DIR"/"$BASE"-*/base.img $([ "$BASE" = docker ] && compgen -G "$VM_DIR/????????????????/base.img"); do
+    [ -e "$old" ] || continue
     old=$(dirname "$old")
     [ "$old" = "$dir" ] || { kc_say "vm: removing the outdated base image $old"; rm -rf "$old"; }
   done
@@ -142,11 +158,11 @@ ensure_base() {
   local kver hash dir
   kver=$(kernel_version)
   hash=$(base_inputs "$kver" | sha256sum | cut -c1-16)
-  dir=$VM_DIR/$hash
+  dir=$VM_DIR/$BASE-$hash
   if [ -f "$dir/base.img" ] && [ -z "${KC_REBUILD:-}" ]; then
     kc_say "vm: base image present ($dir, kernel $kver; KC_REBUILD=1 rebuilds it)"
   else
-    kc_say "vm: building the base image (Debian $SUITE, docker.io, kernel $kver, node $(/usr/bin/node -v)) in $dir"
+    kc_say "vm: building the $BASE base image (Debian $SUITE, $(base_packages | tr ',' ' '), kernel $kver, node $(/usr/bin/node -v)) in $dir"
     build_base "$dir" "$kver"
   fi
   BASE_DIR=$dir
@@ -217,6 +233,7 @@ cmd_run() {
   local images=() shares=() envs=() timeout=3600 memory=6144 cpus=2
   while [ $# -gt 0 ]; do
     case $1 in
+      --base) [[ ${2:-} =~ ^(docker|bare)$ ]] || usage_error "--base needs docker or bare"; BASE=$2; shift 2 ;;
       --image) [ $# -ge 2 ] || usage_error "--image needs NAME:TAG"; images+=("$2"); shift 2 ;;
       --share) [ $# -ge 2 ] || usage_error "--share needs a directory"; shares+=("$(real_dir "$2")"); shift 2 ;;
       --env) [[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || usage_error "--env needs NAME=VALUE"; envs+=("$2"); shift 2 ;;
@@ -229,6 +246,7 @@ cmd_run() {
     esac
   done
   [ $# -gt 0 ] || usage_error "run needs -- COMMAND [ARGS...]"
+  [ "$BASE" = docker ] || [ ${#images[@]} -eq 0 ] || usage_error "--image needs the docker base (the bare one has no Docker to load it into)"
 
   # The shares, parents before children, each once; the working directory must be in one.
   shares+=("$(real_dir "$KC_ROOT")" "$(real_dir "$KC_CACHE")")
@@ -268,6 +286,7 @@ cmd_run() {
     printf '\n'
   } >"$ctl/run.sh"
   cp "$GUEST_SCRIPT" "$ctl/guest.sh"
+  echo "$BASE" >"$ctl/base"
   : >"$ctl/stdout"; : >"$ctl/stderr"; : >"$ctl/events"
 
   local virtfs=(-virtfs "local,path=$ctl,mount_tag=kcctl,security_model=none") i=0
@@ -314,7 +333,7 @@ cmd_run() {
       seen=$((seen + 1))
       ev=${line%% *}; rest=${line#* }
       case $ev in
-        ready) kc_say "vm: guest ready (docker info answers: $rest) $((SECONDS - t0))s after qemu start" ;;
+        ready) kc_say "vm: guest ready ($rest) $((SECONDS - t0))s after qemu start" ;;
         load) load_start[$rest]=$SECONDS; t_load=${t_load:-$SECONDS}
           kc_say "vm: docker load $rest" ;;
         loaded) name=${rest%% *}; bytes=$(printf '%s\n' "${image_lines[@]}" | awk -F'\t' -v n="$name" '$3 == n { print $1 }' | head -1 | xargs stat -c %s)
@@ -355,7 +374,9 @@ cmd_run() {
 main() {
   case ${1:-} in
     run) shift; cmd_run "$@" ;;
-    build) shift; [ $# -eq 0 ] || usage_error "build takes no arguments"; ensure_base ;;
+    build) shift
+      if [ "${1:-}" = --base ]; then [[ ${2:-} =~ ^(docker|bare)$ ]] || usage_error "--base needs docker or bare"; BASE=$2; shift 2; fi
+      [ $# -eq 0 ] || usage_error "build takes only --base"; ensure_base ;;
     -h|--help|help) usage ;;
     "") usage_error "needs a subcommand: run or build" ;;
     *) usage_error "unknown subcommand or option: $1" ;;
