@@ -1,0 +1,54 @@
+// KUBE_CLAIMS_IMAGES=auto falls back to the offline images only when no registry can be
+// reached; every other failed pull is one line saying what to do. The messages are as the
+// Docker engine returns them through dockerode ("(HTTP code N) ... - <the engine's message> ");
+// the first two were seen on this project's registry-less machines (Docker 20.10), the others
+// are moby's and Docker Hub's texts.
+import { describe, expect, test } from 'vitest';
+import { classifyPullFailure, pullFailureAdvice, type PullFailureKind } from '../helpers/image-mode.js';
+
+const seen: [string, PullFailureKind][] = [
+  // No registry can be reached: no name resolution, nothing listening, no route.
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host ', 'unreachable'],
+  ['(HTTP code 500) server error - Get "http://localhost:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused ', 'unreachable'],
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 192.168.65.7:53: server misbehaving ', 'unreachable'],
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: Temporary failure in name resolution ', 'unreachable'],
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 127.0.0.53:53: read udp 127.0.0.1:46043->127.0.0.53:53: i/o timeout ', 'unreachable'],
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp [2600:1f18:2148:bc00:6d61:9fd5:42f8:7c67]:443: connect: network is unreachable ', 'unreachable'],
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp 54.236.113.205:443: connect: no route to host ', 'unreachable'],
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: connection refused ', 'unreachable'],
+  ['getaddrinfo ENOTFOUND registry-1.docker.io', 'unreachable'],
+  ['getaddrinfo EAI_AGAIN registry-1.docker.io', 'unreachable'],
+  // Docker Hub's pull limit (HTTP 429 from the registry, passed on by the engine).
+  ['(HTTP code 429) unexpected - toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit ', 'rate-limit'],
+  ['(HTTP code 500) server error - toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit ', 'rate-limit'],
+  ['(HTTP code 500) server error - Head "https://registry-1.docker.io/v2/rancher/k3s/manifests/v1.37.2-k3s1": 429 Too Many Requests ', 'rate-limit'],
+  // Credentials refused, or a repository this account may not pull.
+  ['(HTTP code 500) server error - Head "https://registry-1.docker.io/v2/rancher/k3s/manifests/v1.37.2-k3s1": unauthorized: incorrect username or password ', 'auth'],
+  ['(HTTP code 401) unexpected - Get "https://registry-1.docker.io/v2/": unauthorized: authentication required ', 'auth'],
+  ["(HTTP code 404) unexpected - pull access denied for rancher/k3s, repository does not exist or may require 'docker login': denied: requested access to the resource is denied ", 'auth'],
+  ['(HTTP code 403) unexpected - Get "https://mirror.example.com/v2/": Forbidden ', 'auth'],
+  // A tag the registry does not have.
+  ['(HTTP code 404) unexpected - manifest for rancher/k3s:v1.37.2-k3s1 not found: manifest unknown: manifest unknown ', 'not-found'],
+  // A registry that was found but did not answer in time.
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers) ', 'timeout'],
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": net/http: TLS handshake timeout ', 'timeout'],
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp 54.236.113.205:443: i/o timeout ', 'timeout'],
+  ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": context deadline exceeded ', 'timeout'],
+  // Anything else is said as it is.
+  ['the pull ended without the image (its progress stream reported an error)', 'other'],
+  ['(HTTP code 500) server error - unexpected EOF ', 'other'],
+];
+
+describe('a failed pull in auto mode', () => {
+  test.each(seen)('%s: %s', (message, kind) => {
+    expect(classifyPullFailure(message)).toBe(kind);
+  });
+
+  test.each(['rate-limit', 'auth', 'not-found', 'timeout', 'other'] as const)('%s is one line naming the image and what to do', (kind) => {
+    const line = pullFailureAdvice(kind, 'rancher/k3s:v1.37.2-k3s1', 'the detail');
+    expect(line).not.toContain('\n');
+    expect(line).toContain('rancher/k3s:v1.37.2-k3s1');
+    expect(line).toContain('(the detail)');
+    expect(line).toContain('KUBE_CLAIMS_IMAGES=offline');
+  });
+});
