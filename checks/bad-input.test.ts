@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, onTestFinished, test } from 'vitest';
+import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import { projectRoot } from '../helpers/settings.js';
 
 interface Row {
@@ -23,6 +23,12 @@ const editFile = (root: string, file: string, change: (text: string) => string) 
   writeFileSync(path, after);
 };
 
+// A kubectl for 1.37 only (it answers `kubectl version --client -o json`), so that a run of 1.37
+// and 1.36 with KUBE_CLAIMS_KUBECTL=.../kubectl-{minor} shows 1.36's checked before any cluster boots.
+const kubectls = mkdtempSync(join(tmpdir(), 'kube-claims-kubectls-'));
+writeFileSync(join(kubectls, 'kubectl-1.37'), `#!/bin/sh\necho '{"clientVersion":{"major":"1","minor":"37","gitVersion":"v1.37.2"}}'\n`, { mode: 0o755 });
+afterAll(() => rmSync(kubectls, { recursive: true, force: true }));
+
 const rows: Row[] = [
   { mistake: 'an unknown Kubernetes version', env: { KUBE_CLAIMS_K8S_VERSION: '1.20' }, says: /unknown Kubernetes version "1\.20" \(KUBE_CLAIMS_K8S_VERSION\); known: \d/ },
   { mistake: 'an unknown image mode', env: { KUBE_CLAIMS_IMAGES: 'sometimes' }, says: /KUBE_CLAIMS_IMAGES must be "auto", "online" or "offline", not "sometimes"/ },
@@ -33,6 +39,12 @@ const rows: Row[] = [
   { mistake: 'a registries.yaml that cannot be read', env: { KUBE_CLAIMS_REGISTRIES_YAML: '/nonexistent/registries.yaml' }, says: /KUBE_CLAIMS_REGISTRIES_YAML=\/nonexistent\/registries\.yaml cannot be read \(ENOENT\)/ },
   { mistake: 'a Docker engine that does not answer', env: { DOCKER_HOST: 'tcp://127.0.0.1:9' }, says: /the Docker engine is not reachable .*start Docker, or run: bash scripts\/docker-engine\.sh/ },
   { mistake: 'a kubectl that does not run', env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_KUBECTL: '/nonexistent/kubectl' }, says: /KUBE_CLAIMS_KUBECTL=\/nonexistent\/kubectl does not run/ },
+  { mistake: 'a placeholder in KUBE_CLAIMS_KUBECTL other than {minor}', env: { KUBE_CLAIMS_KUBECTL: '/opt/kubectl-{version}' }, says: /KUBE_CLAIMS_KUBECTL may contain \{minor\} \(a version's minor, e\.g\. 1\.37\) and no other placeholder, not "\{version\}"/ },
+  {
+    mistake: 'a kubectl per minor that is missing for one of the versions',
+    env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_K8S_VERSION: '1.37,1.36', KUBE_CLAIMS_KUBECTL: join(kubectls, 'kubectl-{minor}') },
+    says: /KUBE_CLAIMS_KUBECTL=\S+\/kubectl-\{minor\} gives \S+\/kubectl-1\.36 for Kubernetes 1\.36\.\d+, which does not run/,
+  },
   { mistake: 'a node image that is not there', env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_NODE_IMAGE: 'kube-claims/node:v0.0.0-missing' }, says: /offline mode needs the image kube-claims\/node:v0\.0\.0-missing, which is not present; build it with: / },
   {
     mistake: 'a catalogue entry with an invalid field',

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
 import { checkKubectl, chooseKubectl } from './kubectl.js';
-import { cacheDir, exitOnSettingError, keptDir, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
+import { cacheDir, exitOnSettingError, keptDir, kubectlFor, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
 import { containerEngine } from './engine.js';
 import { resolveImageMode } from './image-mode.js';
 import { checkSuites } from './suite-check.js';
@@ -37,7 +37,8 @@ async function startForProject(project: TestProject) {
   // The catalogue and the tests that name its claims, before anything starts.
   checkSuites((await project.globTestFiles()).testFiles);
   const engine = await containerEngine();
-  if (settings.kubectl) await checkKubectl(settings.kubectl);
+  // Every version's kubectl before the first cluster boots ({minor} names one per version).
+  if (settings.kubectl) for (const v of settings.versions) await checkKubectl(settings.kubectl, v);
   const mode = await resolveImageMode(settings.mode, version, settings.nodeImage, say);
   await removeLeftovers(say);
 
@@ -75,7 +76,7 @@ async function startForProject(project: TestProject) {
     const imageId = (await engine.dockerode.getContainer(cluster.containerId).inspect()).Image;
     const kubectl = await chooseKubectl({
       serverVersion: version.kubernetes,
-      override: settings.kubectl,
+      override: settings.kubectl && kubectlFor(settings.kubectl, version),
       containerId: cluster.containerId,
       imageId,
     });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
-import { cacheDir, SettingError } from './settings.js';
+import { cacheDir, kubectlFor, SettingError, type VersionRow } from './settings.js';
 import { boundedTimeout, step } from './steps.js';
 import { containerEngine } from './engine.js';
 
@@ -91,19 +91,34 @@ async function clientVersion(binary: string): Promise<{ minor: number; git: stri
   return { minor: Number.parseInt(v.minor, 10), git: v.gitVersion };
 }
 
-/** KUBE_CLAIMS_KUBECTL must run; checked before a cluster boots. */
-export async function checkKubectl(path: string): Promise<void> {
+/** KUBE_CLAIMS_KUBECTL, with {minor} filled in for `version`, must run; checked before a cluster boots. */
+export async function checkKubectl(setting: string, version: VersionRow): Promise<void> {
+  const path = kubectlFor(setting, version);
   if (!(await clientVersion(path).catch(() => undefined))) {
-    throw new SettingError(`KUBE_CLAIMS_KUBECTL=${path} does not run (kubectl version --client failed); set it to a kubectl binary, or unset it`);
+    const which = path === setting ? '' : ` gives ${path} for Kubernetes ${version.kubernetes}, which`;
+    throw new SettingError(`KUBE_CLAIMS_KUBECTL=${setting}${which} does not run (kubectl version --client failed); set it to a kubectl binary, or unset it`);
   }
 }
 
 /**
+ * This machine as Go names platforms (GOOS/GOARCH), as an image's Os/Architecture does. Node's
+ * names are mapped where Go's differ; Node's ppc64 is little-endian (Node has no big-endian build).
+ */
+export function hostPlatform(platform: string = process.platform, arch: string = process.arch): string {
+  const goos: Record<string, string> = { win32: 'windows' };
+  const goarch: Record<string, string> = { x64: 'amd64', ia32: '386', ppc64: 'ppc64le', mipsel: 'mipsle' };
+  return `${goos[platform] ?? platform}/${goarch[arch] ?? arch}`;
+}
+
+/**
  * The user's kubectl when it is within one minor version of the server (kubectl's own skew
- * policy); otherwise the cluster's own, copied out of the node image once and cached by image.
+ * policy); otherwise the cluster's own, copied out of the node image once and cached by image,
+ * where the image's platform is this machine's (rancher/k3s is multi-arch: linux/arm64 Linux
+ * gets an arm64 kubectl; a Mac gets a Linux one, which cannot run there).
  */
 export async function chooseKubectl(opts: {
   serverVersion: string;
+  /** KUBE_CLAIMS_KUBECTL with {minor} filled in. */
   override?: string;
   containerId: string;
   imageId: string;
@@ -119,11 +134,13 @@ export async function chooseKubectl(opts: {
     const which = await execa('sh', ['-c', 'command -v kubectl']);
     return { path: which.stdout.trim(), version: user.git, why: `yours, within one minor of the server ${opts.serverVersion}` };
   }
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    // The cluster's own kubectl is a linux/amd64 binary: it cannot stand in here.
+  const { client, dockerode } = await containerEngine();
+  const image = await dockerode.getImage(opts.imageId).inspect();
+  const imagePlatform = `${image.Os}/${image.Architecture}`;
+  if (imagePlatform !== hostPlatform()) {
     const yours = user ? `yours is ${user.git}, more than one minor from the server ${opts.serverVersion}` : 'there is no kubectl on PATH';
     throw new SettingError(
-      `kubectl ${opts.serverVersion.split('.').slice(0, 2).join('.')} (or one minor either side) is needed: ${yours}; install it (kubernetes.io/docs/tasks/tools), or set KUBE_CLAIMS_KUBECTL to one`,
+      `kubectl ${opts.serverVersion.split('.').slice(0, 2).join('.')} (or one minor either side) is needed: ${yours}, and the cluster's own is ${imagePlatform}, which cannot run on this ${hostPlatform()} machine; install it (kubernetes.io/docs/tasks/tools), or set KUBE_CLAIMS_KUBECTL to one (for several versions: a path with {minor}, e.g. ~/bin/kubectl-{minor} for ~/bin/kubectl-1.37)`,
     );
   }
   const dir = join(cacheDir, 'kubectl', opts.imageId.replace(/^sha256:/, '').slice(0, 16));
@@ -131,7 +148,6 @@ export async function chooseKubectl(opts: {
   if (!existsSync(path)) {
     mkdirSync(dir, { recursive: true });
     // kubectl in the image is a link to a multi-call binary that acts by the name it runs as.
-    const { client, dockerode } = await containerEngine();
     const node = client.container.getById(opts.containerId);
     const inImage = (await client.container.exec(node, ['sh', '-c', 'readlink -f "$(command -v kubectl)"'])).stdout.trim();
     // The engine hands files out as a tar stream; written under its own name, then renamed.

@@ -54,8 +54,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     nodeImage,
     /** The node's /etc/rancher/k3s/registries.yaml, from KUBE_CLAIMS_REGISTRY_MIRROR or _REGISTRIES_YAML. */
     registriesYaml: registriesYaml(env),
-    /** kubectl binary to use instead of choosing one. */
-    kubectl: env.KUBE_CLAIMS_KUBECTL,
+    /** kubectl binary to use instead of choosing one; `{minor}` stands for the version's minor, e.g. 1.37 (kubectlFor). */
+    kubectl: kubectlSetting(env),
     /** Check every claim this many times on the same cluster (soak runs). */
     repeat: positiveInteger(env, 'KUBE_CLAIMS_REPEAT', 1),
     /** Test files at once (vitest workers); the node, not the test process, is what is busy. */
@@ -80,6 +80,20 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: r
   if (!raw) return fallback;
   if (!values.includes(raw as T)) throw new SettingError(`${name} must be one of ${values.map((v) => `"${v}"`).join(', ')}, not "${raw}"`);
   return raw as T;
+}
+
+/** KUBE_CLAIMS_KUBECTL: a path, in which `{minor}` is the only placeholder. */
+function kubectlSetting(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.KUBE_CLAIMS_KUBECTL?.trim();
+  if (!raw) return undefined;
+  const other = /\{(?!minor\})[^}]*\}/.exec(raw);
+  if (other) throw new SettingError(`KUBE_CLAIMS_KUBECTL may contain {minor} (a version's minor, e.g. 1.37) and no other placeholder, not "${other[0]}"`);
+  return raw;
+}
+
+/** The kubectl KUBE_CLAIMS_KUBECTL names for `version`: `{minor}` is its major.minor, e.g. "1.37". */
+export function kubectlFor(setting: string, version: VersionRow): string {
+  return setting.replaceAll('{minor}', version.kubernetes.split('.').slice(0, 2).join('.'));
 }
 
 /** Where kept clusters are recorded (kubeconfig, namespaces), one folder per run. */
