@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 import { buildReport, type ClaimResult, type RunInfo, summaryLine, writeReports } from './report.js';
 import { projectRoot } from './settings.js';
-import { DIFFERS, NOTE } from './claims.js';
+import { CORRECTS_NOTES, DIFFERS, NOTE } from './claims.js';
 import type { ClaimMeta } from './fixtures.js';
 
 export default class ClaimsReporter implements Reporter {
@@ -27,15 +27,13 @@ export default class ClaimsReporter implements Reporter {
         const id = test.name.split(':')[0]!;
         const r = test.result();
         const annotations = test.annotations();
-        const differs = annotations.filter((a) => a.type === DIFFERS).map((a) => a.message);
         const { steps, diagnostics: shown } = test.meta() as ClaimMeta;
         if (r.state === 'failed' && shown) {
           diagnostics.push(`===== ${test.name.split(':')[0]} failed on Kubernetes ${version}; what the cluster showed =====\n${shown.trimEnd()}\n`);
         }
         const failedStep = steps?.find((x) => !x.ok);
-        const state = r.state === 'pending' ? 'skipped'
-          : r.state === 'passed' && differs.length > 0 ? 'differs'
-          : r.state;
+        const passed = passedResult(annotations);
+        const state = r.state === 'pending' ? 'skipped' : r.state === 'passed' ? passed.state : r.state;
         // Repeated rounds (KUBE_CLAIMS_REPEAT): a failure in any round is the claim's result.
         if (byId[id]?.state === 'failed') continue;
         byId[id] = {
@@ -46,7 +44,7 @@ export default class ClaimsReporter implements Reporter {
           ...(r.state === 'failed' && shown ? { diagnostics: shown } : {}),
           reason: r.state === 'skipped' ? r.note
             : r.state === 'failed' ? `${r.errors?.[0]?.message?.split('\n')[0]}${failedStep ? ` (in step: ${failedStep.name})` : ''}`
-            : [...differs, ...annotations.filter((a) => a.type === NOTE).map((a) => a.message)].join('; ') || undefined,
+            : passed.reason,
         };
       }
     }
@@ -60,4 +58,15 @@ export default class ClaimsReporter implements Reporter {
     process.stdout.write(`[kube-claims] report: ${join(dir, 'claims.md')}\n`);
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, md);
   }
+}
+
+/**
+ * A passed test's state and reason, from the annotations `claim()` wrote: a difference from the
+ * book on this version outranks a correction of the notes; notes on the version follow.
+ */
+export function passedResult(annotations: ReadonlyArray<{ type: string; message: string }>): Pick<ClaimResult, 'state' | 'reason'> {
+  const of = (type: string) => annotations.filter((a) => a.type === type).map((a) => a.message);
+  const [differs, corrections, notes] = [of(DIFFERS), of(CORRECTS_NOTES), of(NOTE)];
+  const state = differs.length > 0 ? 'differs' : corrections.length > 0 ? 'corrects the notes' : 'passed';
+  return { state, reason: [...(differs.length > 0 ? differs : corrections), ...notes].join('; ') || undefined };
 }

@@ -9,6 +9,7 @@ import { projectRoot, SettingError } from './settings.js';
 /** Annotation types a claim's test writes and the claims reporter reads. */
 export const NOTE = 'kube-claims';
 export const DIFFERS = 'kube-claims:differs';
+export const CORRECTS_NOTES = 'kube-claims:corrects-notes';
 
 const range = z.string().refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=1.35" or "<1.36"');
 const text = z.string().min(1, 'must not be empty');
@@ -50,6 +51,12 @@ const catalogueClaimSchema = z.strictObject({
    */
   outcomes: z.array(outcome).optional(),
   differs: z.array(difference).optional(),
+  /**
+   * Why the reader's notes are wrong where the test shows them wrong on every version: a
+   * passing test is reported "corrects the notes" with this reason (or "differs" on a version
+   * the cluster differs from the book).
+   */
+  correctsNotes: text.optional(),
 });
 export type CatalogueClaim = z.infer<typeof catalogueClaimSchema>;
 
@@ -64,6 +71,10 @@ const catalogueSchema = z.strictObject({
     seen.add(entry.id);
     if (entry.outcomes && entry.differs) {
       ctx.addIssue({ code: 'custom', path: ['claims', i, 'differs'], message: 'a claim with outcomes states its differences in them (outcomes[].differs), not in differs' });
+    }
+    // A race decides which outcome a claim with outcomes shows, so no one correction holds on every run.
+    if (entry.outcomes && entry.correctsNotes) {
+      ctx.addIssue({ code: 'custom', path: ['claims', i, 'correctsNotes'], message: 'a claim with outcomes says how each result relates to the book in them (outcomes[].when, outcomes[].differs), not in correctsNotes' });
     }
   });
 });
@@ -87,6 +98,11 @@ export function catalogue(): Catalogue {
   } catch (err) {
     throw new SettingError(`${CATALOGUE_FILE} cannot be read as YAML: ${String((err as Error).message).split('\n')[0]}`);
   }
+  return (loaded = checkCatalogue(raw));
+}
+
+/** `raw` (the catalogue file as parsed YAML) validated; a mistake is a SettingError as `catalogue()` describes. */
+export function checkCatalogue(raw: unknown): Catalogue {
   const result = catalogueSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -96,7 +112,7 @@ export function catalogue(): Catalogue {
     const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more)` : '';
     throw new SettingError(`${CATALOGUE_FILE}: ${where}: ${issue.message}${more}; fix the entry (fields: see the comment at the top of the file)`);
   }
-  return (loaded = result.data);
+  return result.data;
 }
 
 /** The catalogue entry for `id`; an id that is not in the catalogue is an error. */

@@ -4,7 +4,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { expect, inject, test as base, type TestContext } from 'vitest';
 import type { ClusterInfo } from './context.js';
-import { CATALOGUE_FILE, catalogueClaim, differenceOn, DIFFERS, NOTE, notApplicable, outcomesOn, type CatalogueClaim, type Outcome } from './claims.js';
+import { CATALOGUE_FILE, catalogueClaim, CORRECTS_NOTES, differenceOn, DIFFERS, NOTE, notApplicable, outcomesOn, type CatalogueClaim, type Outcome } from './claims.js';
 import { newRecorder, orderedSteps, recording, step, type Recorder, type Step } from './steps.js';
 import { namespaceDiagnostics } from './diagnostics.js';
 import { bindKubectl, type Kubectl } from './kubectl.js';
@@ -203,8 +203,9 @@ export interface ClaimContext {
 /**
  * One test for one claim of the catalogue. The title is the claim id, then the behaviour as
  * the catalogue words it. An unknown id fails the file at collection; a claim that does not
- * apply to this cluster's version is reported skipped with the reason. When the check
- * fails, the namespace's pods are described, with events and logs, and attached to the test.
+ * apply to this cluster's version is reported skipped with the reason; one whose entry has
+ * `correctsNotes` is reported "corrects the notes" when it passes. When the check fails, the
+ * namespace's pods are described, with events and logs, and attached to the test.
  * `fn` gets the fixtures it names in its first parameter, and only those.
  */
 export function claim(
@@ -241,6 +242,8 @@ export function claim(
     // The test checked the behaviour the catalogue states for this version (or for what it saw).
     const why = matched ? matched.differs : stated?.why;
     if (why) await differs(why);
+    // The test showed the notes wrong; the reporter says so unless the version differs.
+    if (entry.correctsNotes) await context.annotate(entry.correctsNotes, CORRECTS_NOTES);
   };
   // vitest builds the fixtures that a test function's first parameter names: it reads them
   // from the function's source. `body` passes on what `fn` names, so `fn`'s source is shown.

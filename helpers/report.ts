@@ -8,15 +8,17 @@ import type { Step } from './steps.js';
 
 /**
  * passed: the cluster behaves as the book says; differs: it does not on this version, as the
- * catalogue explains (the test checked the actual behaviour); failed: neither; skipped: the
- * claim does not apply here (the reason says why); not covered: no test ran for it.
+ * catalogue explains (the test checked the actual behaviour); corrects the notes: the test
+ * showed the reader's notes wrong, as the catalogue explains (`correctsNotes`); failed: none of
+ * these; skipped: the claim does not apply here (the reason says why); not covered: no test ran
+ * for it.
  */
-export type Outcome = 'passed' | 'differs' | 'failed' | 'skipped' | 'not covered';
+export type Outcome = 'passed' | 'differs' | 'corrects the notes' | 'failed' | 'skipped' | 'not covered';
 
 export interface ClaimResult {
   state: Outcome;
   durationMs?: number;
-  /** Why it was skipped or differs, the first line of the failure, or a note on this version. */
+  /** Why it was skipped, differs or corrects the notes, the first line of the failure, or a note on this version. */
   reason?: string;
   title?: string;
   /** The test's steps: kubectl commands, waits, node commands and named steps, in order. */
@@ -65,7 +67,7 @@ export function buildReport(results: Record<string, Record<string, ClaimResult>>
 }
 
 /** How bad a result is, when two jobs report one claim on one version. */
-const SEVERITY: Record<Outcome, number> = { failed: 4, differs: 3, passed: 2, skipped: 1, 'not covered': 0 };
+const SEVERITY: Record<Outcome, number> = { failed: 5, differs: 4, 'corrects the notes': 3, passed: 2, skipped: 1, 'not covered': 0 };
 
 /** Several reports (one per CI job) as one; for a claim two jobs checked, the worse result. */
 export function mergeReports(reports: ClaimsReport[]): ClaimsReport {
@@ -88,7 +90,7 @@ export function mergeReports(reports: ClaimsReport[]): ClaimsReport {
 
 export function summaryLine(report: ClaimsReport, version: string): string {
   const count = (s: Outcome) => report.claims.filter((c) => c.results[version]?.state === s).length;
-  return `Kubernetes ${version}: ${count('passed')} passed, ${count('differs')} differ, ${count('failed')} failed, ${count('skipped')} skipped, ${count('not covered')} not covered (of ${report.claims.length} claims)`;
+  return `Kubernetes ${version}: ${count('passed')} passed, ${count('differs')} differ, ${count('corrects the notes')} correct the notes, ${count('failed')} failed, ${count('skipped')} skipped, ${count('not covered')} not covered (of ${report.claims.length} claims)`;
 }
 
 const cell = (r: ClaimResult | undefined) => {
@@ -97,7 +99,9 @@ const cell = (r: ClaimResult | undefined) => {
   const secs = r.durationMs !== undefined
     ? ` (${(r.durationMs / 1000).toFixed(1)} s${slowest ? `; slowest step ${(slowest.ms / 1000).toFixed(1)} s: ${slowest.name.slice(0, 60).replace(/\|/g, "\\|")}` : ''})`
     : '';
-  const mark = { passed: '✅ passed', differs: '🔶 differs', failed: '❌ failed', skipped: '⏭️ skipped', 'not covered': '⚪ not covered' }[r.state];
+  const mark = {
+    passed: '✅ passed', differs: '🔶 differs', 'corrects the notes': '📝 corrects the notes', failed: '❌ failed', skipped: '⏭️ skipped', 'not covered': '⚪ not covered',
+  }[r.state];
   const why = r.reason ? `: ${r.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')}` : '';
   return `${mark}${secs}${why}`;
 };
@@ -132,8 +136,8 @@ function junitFor(report: ClaimsReport, version: string): string {
   for (const c of report.claims) {
     const r = c.results[version]!;
     const t = suite.testCase().className(`ch02.section-${c.section}`).name(`${c.id}: ${c.claim}`).time((r.durationMs ?? 0) / 1000);
-    // JUnit knows no "differs": the case passes (the test checked the stated behaviour) and
-    // carries the state and the reason as a property and in its output.
+    // JUnit knows no "differs" or "corrects the notes": the case passes (the test checked the
+    // stated behaviour) and carries the state and the reason as a property and in its output.
     t.property('kube-claims.state', r.state);
     if (r.state === 'failed') t.failure(r.reason ?? 'failed');
     if (r.state === 'skipped' || r.state === 'not covered') t.skipped();
