@@ -31,7 +31,7 @@ export function trappedSignals(script: string): string[] {
 }
 
 describe('manifests/', () => {
-  const files = readdirSync(new URL('../manifests/', import.meta.url)).filter((f) => f.endsWith('.yaml'));
+  const files = (readdirSync(new URL('../manifests/', import.meta.url), { recursive: true }) as string[]).filter((f) => f.endsWith('.yaml'));
 
   test.each(files)('%s: every long-running shell command traps QUIT and TERM', (file) => {
     for (const { container, script } of shellScripts(file)) {

@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { describeBlock, describeField, describeSection } from '../helpers/describe.js';
 import { type Api, claim } from '../helpers/fixtures.js';
 import { check, expectFields, field, isSet, oneOf } from '../helpers/conditions.js';
-import { condition, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/pods.js';
+import { condition, summary, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/pods.js';
 import { waitUntil } from '../helpers/wait.js';
 import { readSettings } from '../helpers/settings.js';
 import { waitForEndpoint, waitForEvent } from '../helpers/cluster-waits.js';
@@ -37,18 +37,54 @@ claim('pod-wraps-containers', async ({ ns, kubectl, api, cluster }) => {
 });
 
 claim('run-not-ready', async ({ ns, kubectl, api, cluster }) => {
-  const run = await kubectl(['run', 'not-yet', `--image=${cluster.images.hello}`]);
-  expect(run.stdout.trim()).toBe('pod/not-yet created');
-  // What kubectl got back when it returned: the Pod as the API server created it, not yet
-  // Ready (reading the Pod again afterwards would race the kubelet). A kubectl that waited
-  // would hold a later version of the object.
-  const returned = await kubectl.json<k8s.V1Pod>(['run', 'not-yet-2', `--image=${cluster.images.hello}`]);
-  expect(returned.status?.phase).toBe('Pending');
-  expect(condition(returned, 'Ready')).not.toBe('True');
-  // ...and both do get there afterwards, in later versions of the object: kubectl simply did not wait.
-  const ready = await waitForPodReady(api, ns, 'not-yet-2');
-  expect(BigInt(ready.metadata!.resourceVersion!)).toBeGreaterThan(BigInt(returned.metadata!.resourceVersion!));
-  await waitForPodReady(api, ns, 'not-yet');
+  // The API's record of the Pod from before it exists: when it turned Ready, relative to kubectl.
+  const watch = await watchPods(api, ns, 'metadata.name=not-yet');
+  try {
+    const run = await kubectl(['run', 'not-yet', `--image=${cluster.images.hello}`]);
+    const readyEventsWhenReturned = watch.events.filter((e) => condition(e.pod, 'Ready') === 'True').length;
+    // Read at once: a kubectl that waited for Ready would leave a Ready Pod here.
+    const rightAfter = await api.core.readNamespacedPod({ name: 'not-yet', namespace: ns });
+    expect(run.stdout).toBe('pod/not-yet created');
+    expect(condition(rightAfter, 'Ready'), `Ready condition right after kubectl run returned (${summary(rightAfter)})`).not.toBe('True');
+    expect(rightAfter.status?.phase, 'phase right after kubectl run returned').toBe('Pending');
+    expect(readyEventsWhenReturned, 'Ready=True events the API had sent when kubectl run returned').toBe(0);
+    // ...and it does get there afterwards: kubectl simply did not wait.
+    await waitUntil('the watch to see not-yet turn Ready', 120_000, () => watch.events.some((e) => condition(e.pod, 'Ready') === 'True'),
+      () => summary(watch.events.at(-1)?.pod));
+  } finally {
+    watch.stop();
+  }
+});
+
+claim('run-reader-view', async ({ ns, kubectl, api, cluster }) => {
+  // The reader's own window on the Pod, opened before it exists.
+  const reader = kubectl.background(['get', 'pods', '--watch']);
+  const rows = () => reader.output.split('\n').map((l) => l.trim().split(/\s+/)).filter((r) => r[0] === 'just-run');
+  try {
+    await waitUntil('kubectl get pods --watch to start (it says the namespace is empty)', 30_000,
+      () => /No resources found/.test(reader.output), () => JSON.stringify(reader.output));
+    const run = await kubectl(['run', 'just-run', `--image=${cluster.images.hello}`]);
+    expect(run.stdout).toBe('pod/just-run created');
+    // What a reader who looks right away sees: the Pod is there and not Ready.
+    const described = (await kubectl(['describe', 'pod', 'just-run'])).stdout;
+    const shownWhenReturned = rows();
+    expect(describeField(described, 'Status'), 'describe: Status right after kubectl run').toBe('Pending');
+    const readyRow = describeSection(described, 'Conditions').map((l) => l.trim().split(/\s+/)).find((r) => r[0] === 'Ready');
+    expect(readyRow?.[1] ?? 'no Ready condition', 'describe: the Ready condition right after kubectl run').toMatch(/^(False|no Ready condition)$/);
+    expect(shownWhenReturned.filter((r) => r[1] === '1/1'), 'rows with READY 1/1 when kubectl run returned').toEqual([]);
+
+    await waitUntil('kubectl get pods --watch to show just-run 1/1 Running', 120_000,
+      () => rows().some((r) => r[1] === '1/1' && r[2] === 'Running'), () => rows().map((r) => r.slice(1, 3).join(' ')).join(' > '));
+  } finally {
+    await reader.stop();
+  }
+  // First 0/1 (Pending, then ContainerCreating while the runtime starts it), then 1/1 Running.
+  const seen = rows().map((r) => `${r[1]} ${r[2]}`);
+  const firstReady = seen.indexOf('1/1 Running');
+  expect(seen[0], `first row kubectl showed (all: ${seen.join(' > ')})`).toBe('0/1 Pending');
+  expect(seen.slice(0, firstReady).every((r) => /^0\/1 (Pending|ContainerCreating)$/.test(r)), `rows before 1/1 Running: ${seen.join(' > ')}`).toBe(true);
+  // The API behind it agrees: Ready now.
+  expect(condition(await api.core.readNamespacedPod({ name: 'just-run', namespace: ns }), 'Ready')).toBe('True');
 });
 
 claim('wait-ready', async ({ ns, kubectl, api, manifests }) => {
@@ -514,13 +550,19 @@ claim('crash-loop-backoff', async ({ ns, kubectl, api, cluster, differs }) => {
       () => `restarts ${restarts()}; kubectl showed: ${shown().map((r) => r[2]).join(' > ')}`);
     // The kubelet did back off: its events say so.
     await waitForEvent(api.core, ns, { object: 'crasher', reason: 'BackOff', message: /Back-off restarting failed container/ });
+    // And it keeps restarting it: the count rises (one restart after a back-off of 10 s, the next after 20 s).
+    await waitUntil('restartCount of crasher to reach 2', 90_000, () => restarts() >= 2, () => `restarts ${restarts()}`);
   } finally {
     watch.stop();
     await reader.stop();
   }
   const last = watch.events.at(-1)!.pod;
   const container = last.status!.containerStatuses![0]!;
-  expect(container.restartCount).toBeGreaterThanOrEqual(1);
+  // RESTARTS rising, as the API reported it (each value once, in order) and as kubectl showed it.
+  const counts = watch.events.map((e) => e.pod.status?.containerStatuses?.[0]?.restartCount ?? 0).filter((n, i, all) => n !== all[i - 1]);
+  expect(counts.slice(0, 3), `restartCount values the API reported: ${counts.join(' > ')}`).toEqual([0, 1, 2]);
+  const shownRestarts = shown().map((r) => Number.parseInt(r[3] ?? '', 10)).filter((n, i, all) => n !== all[i - 1]);
+  expect(shownRestarts.slice(0, 3), `RESTARTS kubectl showed: ${shownRestarts.join(' > ')}`).toEqual([0, 1, 2]);
   expect(container.lastState?.terminated?.exitCode ?? container.state?.terminated?.exitCode).toBe(1);
   const inBackOff = watch.events.filter((e) => e.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
   expect(inBackOff.filter((e) => condition(e.pod, 'Ready') === 'True'), 'Ready while in CrashLoopBackOff').toEqual([]);
@@ -578,4 +620,186 @@ claim('get-pods-namespace-scope', async ({ ns, kubectl, api, cluster, otherNames
   expect(rows).toEqual(expect.arrayContaining([`${ns}/here`, `${other}/there`]));
   // The API agrees: each Pod lives in one namespace.
   expect((await api.core.listNamespacedPod({ namespace: other })).items.map((p) => p.metadata!.name)).toEqual(['there']);
+});
+
+// What the reader sees, and where the notes are wrong.
+
+claim('exec-running-not-ready', async ({ ns, kubectl, api, manifests, forward }) => {
+  // Running, with a readiness probe that fails until /tmp/ready exists: never made to pass here.
+  await kubectl(['apply', '-f', manifests.file('readiness-gated.yaml')]);
+  await waitForEvent(api.core, ns, { object: 'gated', reason: 'Unhealthy', message: /Readiness probe failed/ }, 60_000);
+  expect((await kubectl(['get', 'pod', 'gated', '--no-headers'])).stdout).toMatch(/^gated\s+0\/1\s+Running\s+0\s/);
+
+  expect((await kubectl(['exec', 'gated', '--', 'hostname'])).stdout).toBe('gated');
+  const path = markedPath('not-ready');
+  await kubectl(['exec', 'gated', '--', 'wget', '-q', '-O', '/dev/null', `http://localhost${path}`]);
+  const { line } = await waitForAccessLine(kubectl, ['gated'], path);
+  expect(line, 'the access line kubectl logs shows').toContain(`GET ${path} `);
+  const tunnel = await forward('pod/gated', 80);
+  expect(await tunnel.get('/')).toBe((await kubectl(['exec', 'gated', '--', 'cat', '/usr/share/nginx/html/index.html'], { raw: true })).stdout);
+
+  // All of that while the Pod was not Ready, and still is not.
+  const pod = await api.core.readNamespacedPod({ name: 'gated', namespace: ns });
+  expectFields(pod, [field('status.phase', 'Running'), field('status.conditions[type=Ready].status', 'False'), field('status.containerStatuses[0].ready', false)]);
+  expect((await kubectl(['get', 'pod', 'gated', '--no-headers'])).stdout).toMatch(/^gated\s+0\/1\s+Running\s+0\s/);
+});
+
+claim('ready-is-a-condition', async ({ ns, kubectl, api, cluster }) => {
+  const watch = await watchPods(api, ns, 'metadata.name=phased');
+  const reader = kubectl.background(['get', 'pods', '--watch', '--no-headers']);
+  const statuses = () => reader.output.split('\n').map((l) => l.trim().split(/\s+/)).filter((r) => r[0] === 'phased').map((r) => r[2]!);
+  try {
+    await waitUntil('kubectl get pods --watch to start', 30_000, () => /No resources found/.test(reader.output), () => JSON.stringify(reader.output));
+    await kubectl(['run', 'phased', `--image=${cluster.images.hello}`]);
+    await waitUntil('the API to report phased Ready and kubectl to show it Running', 120_000,
+      () => watch.events.some((e) => condition(e.pod, 'Ready') === 'True') && statuses().includes('Running'),
+      () => `API: ${summary(watch.events.at(-1)?.pod)}; kubectl: ${statuses().join(' > ')}`);
+  } finally {
+    watch.stop();
+    await reader.stop();
+  }
+  // The phases the API reported, in order: Ready is never one of them.
+  const phases = watch.events.map((e) => e.pod.status?.phase).filter((p, i, all) => p !== all[i - 1]);
+  expect(phases).toEqual(['Pending', 'Running']);
+  // Ready is a condition, with a status: False, then True.
+  const ready = watch.events.map((e) => condition(e.pod, 'Ready')).filter((c, i, all) => c !== undefined && c !== all[i - 1]);
+  expect(ready).toEqual(['False', 'True']);
+  // The reader's STATUS column: never "Ready".
+  const shown = statuses().filter((st, i, all) => st !== all[i - 1]);
+  expect(shown, `STATUS as kubectl showed it: ${shown.join(' > ')}`).not.toContain('Ready');
+  expect(shown.at(-1)).toBe('Running');
+  expect(shown.every((st) => ['Pending', 'ContainerCreating', 'Running'].includes(st)), `STATUS values: ${shown.join(' > ')}`).toBe(true);
+  expect((await kubectl(['get', 'pod', 'phased', '-o', 'jsonpath={.status.phase} {.status.conditions[?(@.type=="Ready")].status}'])).stdout).toBe('Running True');
+});
+
+/** Every process's command line, as the container's /proc shows it (sh and cat only: the fixture contract). */
+const LIST_PROCESSES = ['sh', '-c', 'for f in /proc/[0-9]*/cmdline; do cat "$f"; echo; done'];
+
+claim('pod-separate-filesystems', async ({ ns, kubectl, api, manifests }) => {
+  await kubectl(['apply', '-f', manifests.file('two-containers.yaml')]);
+  const pod = await waitForPodReady(api, ns, 'two-containers');
+  expect(pod.spec?.shareProcessNamespace, 'shareProcessNamespace (unset: each container has its own)').toBeUndefined();
+  // A file written in one container...
+  await kubectl(['exec', 'two-containers', '-c', 'web', '--', 'sh', '-c', 'echo written-by-web > /tmp/shared-or-not']);
+  expect((await kubectl(['exec', 'two-containers', '-c', 'web', '--', 'cat', '/tmp/shared-or-not'])).stdout).toBe('written-by-web');
+  // ...is not in the other: each container has its own filesystem (the image's, copied on write).
+  const other = await kubectl(['exec', 'two-containers', '-c', 'sidecar', '--', 'cat', '/tmp/shared-or-not'], { reject: false });
+  expect(other.exitCode, 'cat of the web container\'s file in the sidecar').not.toBe(0);
+  expect(other.stderr).toMatch(/No such file or directory/);
+  // Each container sees its own processes only: nginx in web, the sleeping shell in sidecar.
+  const inWeb = (await kubectl(['exec', 'two-containers', '-c', 'web', '--', ...LIST_PROCESSES])).stdout;
+  const inSidecar = (await kubectl(['exec', 'two-containers', '-c', 'sidecar', '--', ...LIST_PROCESSES])).stdout;
+  expect(inWeb, 'processes the web container sees').toMatch(/nginx: master process/);
+  expect(inWeb, 'processes the web container sees').not.toMatch(/while true/);
+  expect(inSidecar, 'processes the sidecar sees').toMatch(/while true/);
+  expect(inSidecar, 'processes the sidecar sees').not.toMatch(/nginx/);
+});
+
+claim('ready-needs-all-containers', async ({ ns, kubectl, api, manifests }) => {
+  await kubectl(['apply', '-f', manifests.file('sidecar-not-ready.yaml')]);
+  await waitForEvent(api.core, ns, { object: 'half-ready', reason: 'Unhealthy', message: /Readiness probe failed/ }, 60_000);
+  const half = await waitForPod(api, ns, 'half-ready', [field('status.containerStatuses[name=web].ready', true)]);
+  expectFields(half, [
+    field('status.phase', 'Running'),
+    field('status.containerStatuses[name=sidecar].ready', false),
+    field('status.conditions[type=ContainersReady].status', 'False'),
+    field('status.conditions[type=Ready].status', 'False'),
+  ]);
+  expect((await kubectl(['get', 'pod', 'half-ready', '--no-headers'])).stdout).toMatch(/^half-ready\s+1\/2\s+Running\s+0\s/);
+  // Once the last container passes its probe, the Pod is Ready.
+  await kubectl(['exec', 'half-ready', '-c', 'sidecar', '--', 'touch', '/tmp/ready']);
+  const ready = await waitForPodReady(api, ns, 'half-ready');
+  expectFields(ready, [field('status.conditions[type=ContainersReady].status', 'True')]);
+  expect((await kubectl(['get', 'pod', 'half-ready', '--no-headers'])).stdout).toMatch(/^half-ready\s+2\/2\s+Running\s+0\s/);
+});
+
+claim('readiness-probe-kinds', async ({ ns, kubectl, api, manifests }) => {
+  await kubectl(['apply', '-f', manifests.file('probe-kinds.yaml')]);
+  // Each kind: how describe shows the probe, what its failure says, and what makes it pass.
+  const kinds = [
+    { pod: 'probe-http', shown: /^http-get http:\/\/:80\/ready\.html /, failure: /HTTP probe failed with statuscode: 404/,
+      pass: ['sh', '-c', 'echo ready > /usr/share/nginx/html/ready.html'] },
+    { pod: 'probe-tcp', shown: /^tcp-socket :80 /, failure: /dial tcp [\d.]+:80: connect: connection refused/, pass: ['touch', '/tmp/listen'] },
+    { pod: 'probe-exec', shown: /^exec \[cat \/tmp\/ready\] /, failure: /\/tmp\/ready/, pass: ['touch', '/tmp/ready'] },
+  ];
+  for (const k of kinds) {
+    await waitForEvent(api.core, ns, { object: k.pod, reason: 'Unhealthy', message: k.failure }, 60_000);
+    const pod = await api.core.readNamespacedPod({ name: k.pod, namespace: ns });
+    expectFields(pod, [field('status.phase', 'Running'), field('status.conditions[type=Ready].status', 'False'), field('status.containerStatuses[0].restartCount', 0)]);
+    expect((await kubectl(['get', 'pod', k.pod, '--no-headers'])).stdout).toMatch(new RegExp(`^${k.pod}\\s+0/1\\s+Running\\s+0\\s`));
+    expect(describeField((await kubectl(['describe', 'pod', k.pod])).stdout, 'Readiness', 4), `describe ${k.pod}: Readiness`).toMatch(k.shown);
+  }
+  for (const k of kinds) await kubectl(['exec', k.pod, '--', ...k.pass]);
+  for (const k of kinds) {
+    const ready = await waitForPodReady(api, ns, k.pod);
+    expectFields(ready, [field('status.containerStatuses[0].restartCount', 0)]);
+    expect((await kubectl(['get', 'pod', k.pod, '--no-headers'])).stdout).toMatch(new RegExp(`^${k.pod}\\s+1/1\\s+Running\\s+0\\s`));
+  }
+});
+
+claim('containers-not-api-objects', async ({ ns, kubectl, api, cluster, nodeOf }) => {
+  const refused = await kubectl(['get', 'containers'], { reject: false });
+  expect(refused.exitCode, 'kubectl get containers').not.toBe(0);
+  expect(refused.stderr).toMatch(/the server doesn't have a resource type "containers"/);
+  await kubectl(['run', 'boxed', `--image=${cluster.images.hello}`]);
+  const pod = await waitForPodReady(api, ns, 'boxed');
+  // On the node, every container runs in a Pod's sandbox, this Pod's among them.
+  const node = nodeOf(pod);
+  const sandboxes = (await node.crictlJson<{ items: { id: string; metadata: { name: string; namespace: string; uid: string } }[] }>(['pods'])).items;
+  const containers = (await node.crictlJson<{ containers: { id: string; podSandboxId: string }[] }>(['ps', '--all'])).containers;
+  const sandboxIds = new Set(sandboxes.map((p) => p.id));
+  expect(containers.filter((c) => !sandboxIds.has(c.podSandboxId)), 'containers on the node outside any Pod sandbox').toEqual([]);
+  const mine = sandboxes.filter((p) => p.metadata.namespace === ns && p.metadata.name === 'boxed');
+  expect(mine.map((p) => p.metadata.uid)).toEqual([pod.metadata!.uid]);
+  const inMine = containers.filter((c) => c.podSandboxId === mine[0]!.id).map((c) => `containerd://${c.id}`);
+  expect(inMine).toEqual([pod.status!.containerStatuses![0]!.containerID]);
+});
+
+/** An image reference as the runtime records it: registry and tag made explicit. */
+function normalizedImage(ref: string): string {
+  const [first, ...rest] = ref.split('/');
+  const named = rest.length > 0 && /[.:]|^localhost$/.test(first!) ? ref : `docker.io/${rest.length ? ref : `library/${ref}`}`;
+  return /:[^/]+$/.test(named) || named.includes('@') ? named : `${named}:latest`;
+}
+
+claim('runtime-pulls-image', async ({ ns, kubectl, api, cluster, nodeOf }) => {
+  await kubectl(['run', 'pulled', `--image=${cluster.images.hello}`]);
+  const pod = await waitForPodReady(api, ns, 'pulled');
+  const image = normalizedImage(cluster.images.hello);
+  // The kubelet asked the runtime for the image (or found the runtime had it): its event names it.
+  const event = await waitForEvent(api.core, ns, { object: 'pulled', reason: 'Pulled', message: cluster.images.hello });
+  expect(event.source?.component ?? event.reportingComponent, 'who reported the pull').toBe('kubelet');
+  // The runtime on the Pod's node holds it, by that name, and the container runs that image.
+  const images = (await nodeOf(pod).crictlJson<{ images: { id: string; repoTags: string[]; repoDigests: string[] }[] }>(['images'])).images;
+  const held = images.find((i) => i.repoTags.includes(image));
+  expect(held, `crictl images on ${pod.spec!.nodeName} lists ${image} (it lists: ${images.flatMap((i) => i.repoTags).join(', ')})`).toBeDefined();
+  const imageID = pod.status!.containerStatuses![0]!.imageID;
+  expect([held!.id, ...held!.repoDigests], `the image the container runs (${imageID})`).toContain(imageID.replace(/^docker-pullable:\/\//, ''));
+});
+
+claim('jsonpath-no-newline', async ({ ns, kubectl, api, cluster }) => {
+  await kubectl(['run', 'bare-value', `--image=${cluster.images.hello}`]);
+  const pod = await waitForPodReady(api, ns, 'bare-value');
+  const id = pod.status!.containerStatuses![0]!.containerID!;
+  // The raw bytes kubectl wrote: the ID and nothing after it (a shell prompt then follows on the same line: the notes' %).
+  const raw = await kubectl(['get', 'pod', 'bare-value', '-o', 'jsonpath={.status.containerStatuses[0].containerID}'], { raw: true });
+  expect(raw.stdout).toMatch(/^[a-z]+:\/\/[0-9a-f]{64}$/);
+  expect(raw.stdout).toBe(id);
+  // A newline is printed only when the template asks for one.
+  const withNewline = await kubectl(['get', 'pod', 'bare-value', '-o', 'jsonpath={.status.containerStatuses[0].containerID}{"\\n"}'], { raw: true });
+  expect(withNewline.stdout).toBe(`${id}\n`);
+});
+
+claim('runtime-ids', async ({ ns, kubectl, api, cluster, note }) => {
+  await kubectl(['run', 'identified', `--image=${cluster.images.hello}`]);
+  const pod = await waitForPodReady(api, ns, 'identified');
+  const node = await api.core.readNode({ name: pod.spec!.nodeName! });
+  const runtime = node.status!.nodeInfo!.containerRuntimeVersion; // e.g. containerd://2.2.3
+  const id = (await kubectl(['get', 'pod', 'identified', '-o', 'jsonpath={.status.containerStatuses[0].containerID}'])).stdout;
+  const scheme = id.split('://')[0];
+  expect(id).toMatch(/^[a-z]+:\/\/[0-9a-f]{64}$/);
+  expect(scheme, `the ID's scheme, against the node's runtime ${runtime}`).toBe(runtime.split('://')[0]);
+  // k3s runs containerd; the notes, taken on Docker Desktop with the Docker runtime, show docker://.
+  expect(scheme).toBe('containerd');
+  await note(`container IDs are ${scheme}:// (the node runs ${runtime}); the notes show docker:// from Docker Desktop's Docker runtime`);
 });

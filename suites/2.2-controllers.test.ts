@@ -133,6 +133,28 @@ claim('port-forward-deployment', async ({ ns, kubectl, api, cluster, forward }) 
   await waitForAccessLine(kubectl, [pod!.metadata!.name!], path);
 });
 
+claim('desired-state-converges', async ({ ns, kubectl, api, cluster }) => {
+  await kubectl(['create', 'deployment', 'desired', `--image=${cluster.images.hello}`]);
+  await waitForReadyPods(api, ns, 'app=desired', 1);
+  for (const replicas of [3, 1]) {
+    expect((await kubectl(['scale', 'deploy', 'desired', `--replicas=${replicas}`])).stdout).toBe('deployment.apps/desired scaled');
+    // Kubernetes makes it so: that many Pods, all Ready, none terminating...
+    const pods = await waitForReadyPods(api, ns, 'app=desired', replicas);
+    // ...as the ReplicaSet's status reports it and `get pods` shows it.
+    let rs: k8s.V1ReplicaSet | undefined;
+    await waitUntil(`the ReplicaSet of desired to report ${replicas} ready of ${replicas}`, 60_000, async () => {
+      rs = (await api.apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=desired' })).items[0];
+      return rs?.spec?.replicas === replicas && rs.status?.replicas === replicas && rs.status?.readyReplicas === replicas;
+    }, () => JSON.stringify({ spec: rs?.spec?.replicas, status: rs?.status?.replicas, ready: rs?.status?.readyReplicas }));
+    let rows: string[][] = [];
+    await waitUntil(`kubectl get pods to show ${replicas} desired Pod(s), all 1/1 Running`, 60_000, async () => {
+      rows = (await kubectl(['get', 'pods', '-l', 'app=desired', '--no-headers'])).stdout.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/));
+      return rows.length === replicas && rows.every((r) => r[1] === '1/1' && r[2] === 'Running');
+    }, () => rows.map((r) => r.slice(0, 3).join(' ')).join('; '));
+    expect(rows.map((r) => r[0]).sort()).toEqual(pods.map((p) => p.metadata!.name).sort());
+  }
+});
+
 claim('labels-any-resource', async ({ ns, kubectl, api, manifests }) => {
   await kubectl(['apply', '-f', manifests.file('deployment.yaml')]);
   const labelled = await kubectl(['label', 'deployment', 'hello-kiamol-4', 'release=20.04']);

@@ -28,7 +28,17 @@ claim('apply-deployment-manifest', async ({ ns, kubectl, api, manifests }) => {
   const applied = await kubectl(['apply', '-f', manifests.file('deployment.yaml')]);
   expect(applied.stdout.trim()).toBe('deployment.apps/hello-kiamol-4 created');
   const pods = await waitForReadyPods(api, ns, 'app=hello-kiamol-4', 1);
-  expect(pods[0]!.metadata!.name).toMatch(/^hello-kiamol-4-[a-z0-9]+-[a-z0-9]{5}$/);
+  // The chain the manifest set off: Deployment, its ReplicaSet (named by the template's hash), the Pod.
+  const deployment = await api.apps.readNamespacedDeployment({ name: 'hello-kiamol-4', namespace: ns });
+  const replicaSets = (await api.apps.listNamespacedReplicaSet({ namespace: ns })).items;
+  expect(replicaSets).toHaveLength(1);
+  const rs = replicaSets[0]!;
+  const hash = rs.metadata!.labels!['pod-template-hash'];
+  expect(rs.metadata!.ownerReferences?.find((o) => o.controller)).toMatchObject({ kind: 'Deployment', name: 'hello-kiamol-4', uid: deployment.metadata!.uid });
+  expect(pods[0]!.metadata!.ownerReferences?.find((o) => o.controller)).toMatchObject({ kind: 'ReplicaSet', name: `hello-kiamol-4-${hash}`, uid: rs.metadata!.uid });
+  expect(pods[0]!.metadata!.name).toMatch(new RegExp(`^hello-kiamol-4-${hash}-[a-z0-9]{5}$`));
+  expect(pods[0]!.metadata!.labels).toMatchObject({ app: 'hello-kiamol-4' });
+  expect((await kubectl(['get', 'pods', '-l', 'app=hello-kiamol-4', '-o', 'name'])).stdout).toBe(`pod/${pods[0]!.metadata!.name}`);
 });
 
 claim('manifest-name-required', async ({ ns, kubectl, api, manifests }) => {

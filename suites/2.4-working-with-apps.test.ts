@@ -27,8 +27,11 @@ claim('exec-in-pod', async ({ ns, kubectl, api, cluster }) => {
 claim('exec-localhost', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`]);
   await waitForPodReady(api, ns, 'hello-kiamol');
-  const page = await kubectl(['exec', 'hello-kiamol', '--', 'wget', '-q', '-O', '-', 'http://localhost']);
+  const page = await kubectl(['exec', 'hello-kiamol', '--', 'wget', '-q', '-O', '-', 'http://localhost'], { raw: true });
+  // The app's own page, byte for byte: the file it serves (images/contract.md).
+  const file = await kubectl(['exec', 'hello-kiamol', '--', 'cat', '/usr/share/nginx/html/index.html'], { raw: true });
   expect(page.stdout).toMatch(/<html/i);
+  expect(page.stdout).toBe(file.stdout);
 });
 
 claim('exec-by-controller', async ({ ns, kubectl, api, cluster }) => {

@@ -1,7 +1,7 @@
 // Section 2.5: Understanding Kubernetes resource management.
 import { expect } from 'vitest';
 import { claim } from '../helpers/fixtures.js';
-import { listPods, waitForPodGone, waitForPodReady, waitForReadyPods } from '../helpers/pods.js';
+import { listPods, waitForPodGone, waitForPodReady, waitForReadyPods, watchPods } from '../helpers/pods.js';
 import { waitUntil } from '../helpers/wait.js';
 
 claim('delete-unmanaged-gone', async ({ ns, kubectl, api, cluster }) => {
@@ -46,21 +46,24 @@ claim('delete-controller-cascades', async ({ ns, kubectl, api, cluster }) => {
 claim('delete-shows-terminating', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['run', 'doomed', `--image=${cluster.images.hello}`]);
   await waitForPodReady(api, ns, 'doomed');
-  // What a reader watching `kubectl get pods --watch` sees while the Pod is deleted.
+  // What a reader watching `kubectl get pods --watch` sees while the Pod is deleted, and the
+  // API's record of every change behind it (a read afterwards could find the Pod already gone).
+  const watch = await watchPods(api, ns, 'metadata.name=doomed');
   const watching = kubectl.background(['get', 'pods', '--watch']);
   try {
     await waitUntil('kubectl get pods --watch to list pod doomed', 30_000, () => /^doomed\s/m.test(watching.output), () => watching.output);
     const deleted = await kubectl(['delete', 'pod', 'doomed', '--wait=false']);
     expect(deleted.stdout.trim()).toMatch(new RegExp(`^pod "doomed" deleted( from ${ns} namespace)?$`));
     await waitUntil('STATUS Terminating for pod doomed', 30_000, () => /^doomed\s+\S+\s+Terminating\s/m.test(watching.output), () => watching.output);
-    // Behind it: the deletion timestamp, with the grace period the Pod was given.
-    const terminating = await api.core.readNamespacedPod({ name: 'doomed', namespace: ns }).catch(() => undefined);
-    if (terminating) {
-      expect(terminating.metadata?.deletionTimestamp).toBeTruthy();
-      expect(terminating.metadata?.deletionGracePeriodSeconds).toBe(30);
-    }
     await waitForPodGone(api, ns, 'doomed');
+    await waitUntil('the watch to report doomed DELETED', 30_000, () => watch.events.some((e) => e.type === 'DELETED'), () => watch.events.map((e) => e.type).join(' > '));
   } finally {
+    watch.stop();
     await watching.stop();
   }
+  // Behind it: the deletion timestamp, with the grace period the Pod was given (30 s, the default).
+  const terminating = watch.events.find((e) => e.type === 'MODIFIED' && e.pod.metadata?.deletionTimestamp);
+  expect(terminating, `a MODIFIED event with deletionTimestamp set, among ${watch.events.map((e) => e.type).join(' > ')}`).toBeDefined();
+  expect(terminating!.pod.metadata?.deletionGracePeriodSeconds).toBe(30);
+  expect(watch.events.at(-1)?.type).toBe('DELETED');
 });

@@ -1,7 +1,7 @@
 // Section 2.6: Lab.
 import { expect } from 'vitest';
 import { claim } from '../helpers/fixtures.js';
-import { waitForReadyPods } from '../helpers/pods.js';
+import { waitForPodReady, waitForReadyPods } from '../helpers/pods.js';
 
 claim('lab-whoami', async ({ ns, kubectl, api, manifests, forward }) => {
   expect((await kubectl(['apply', '-f', manifests.file('whoami.yaml')])).stdout.trim()).toBe('deployment.apps/whoami created');
@@ -16,4 +16,22 @@ claim('lab-whoami', async ({ ns, kubectl, api, manifests, forward }) => {
   const hostname = (await kubectl(['exec', name, '--', 'hostname'])).stdout.trim();
   expect(hostname).toBe(name);
   expect(body).toContain(name);
+});
+
+claim('lab-bare-pod', async ({ ns, kubectl, api, manifests, forward }) => {
+  // The lab's start: the bare Pod of lab/pod.yaml.
+  expect((await kubectl(['apply', '-f', manifests.file('lab/pod.yaml')])).stdout).toBe('pod/whoami-1 created');
+  await waitForPodReady(api, ns, 'whoami-1');
+  const bare = await forward('pod/whoami-1', 80);
+  // The app listens a moment after its container starts (as ASP.NET does): get() retries.
+  expect(await bare.get('/')).toMatch(/^"I'm whoami-1 running on Linux /);
+
+  // The lab's end: the Deployment, and the book's commands as written.
+  await kubectl(['apply', '-f', manifests.file('whoami.yaml')]);
+  const [pod] = await waitForReadyPods(api, ns, 'app=whoami', 1);
+  const name = pod!.metadata!.name!;
+  expect(name).toMatch(/^whoami-[a-z0-9]+-[a-z0-9]{5}$/);
+  expect((await kubectl(['exec', 'deploy/whoami', '--', 'sh', '-c', 'hostname'])).stdout).toBe(name);
+  const tunnel = await forward('deploy/whoami', 80);
+  expect(await tunnel.get('/')).toMatch(new RegExp(`^"I'm ${name} running on Linux `));
 });
