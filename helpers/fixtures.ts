@@ -198,6 +198,11 @@ export interface ClaimContext {
   outcome: (seen: Outcome['seen']) => Promise<Outcome>;
   /** Run `fn` as a named step: its duration and outcome go into the report. */
   step: typeof step;
+  /**
+   * This cluster cannot show the claim (e.g. it does not route Service IPs): the test ends and
+   * the report says "skipped" with the reason. Only for what the cluster lacks, never for a failure.
+   */
+  skip: (reason: string) => never;
 }
 
 /**
@@ -225,7 +230,7 @@ export function claim(
   }
   const stated = differenceOn(entry, version);
   const allowed = outcomesOn(entry, version);
-  const body = async (context: Fixtures & { annotate: TestContext['annotate'] }) => {
+  const body = async (context: Fixtures & { annotate: TestContext['annotate']; skip: TestContext['skip'] }) => {
     const note = async (text: string) => void (await context.annotate(text, NOTE));
     const differs = async (why: string) => void (await context.annotate(why, DIFFERS));
     let matched: Outcome | undefined;
@@ -235,7 +240,8 @@ export function claim(
       await note(matched.when);
       return matched;
     };
-    await recording(context.steps, () => fn(Object.assign(context, { note, differs, outcome, step, claim: entry })));
+    const skip = (reason: string): never => context.skip(reason);
+    await recording(context.steps, () => fn(Object.assign(context, { note, differs, outcome, step, skip, claim: entry })));
     if (allowed.length > 0 && !matched) {
       throw new Error(`${CATALOGUE_FILE} lists outcomes for ${id}, but its test reported none: it must call outcome(seen)`);
     }

@@ -830,3 +830,57 @@ claim('runtime-ids', async ({ ns, kubectl, api, cluster, note }) => {
   expect(scheme).toBe('containerd');
   await note(`container IDs are ${scheme}:// (the node runs ${runtime}); the notes show docker:// from Docker Desktop's Docker runtime`);
 });
+
+claim('readiness-out-of-service', async ({ ns, kubectl, api, cluster, manifests, skip }) => {
+  await kubectl(['apply', '-f', manifests.file('readiness-service.yaml')]);
+  await kubectl(['run', 'client', `--image=${cluster.images.hello}`]);
+  await kubectl(['exec', 'web-a', '--', 'touch', '/tmp/ready']);
+  const a = await waitForPodReady(api, ns, 'web-a');
+  await waitForPodReady(api, ns, 'client');
+  await waitForEvent(api.core, ns, { object: 'web-b', reason: 'Unhealthy', message: /Readiness probe failed/ }, 60_000);
+  await waitForEndpoint(api.discovery, ns, 'web', 'web-a', true);
+  await waitForEndpoint(api.discovery, ns, 'web', 'web-b', false);
+  const service = await api.core.readNamespacedService({ name: 'web', namespace: ns });
+  const clusterIP = service.spec!.clusterIP!;
+  const b = await api.core.readNamespacedPod({ name: 'web-b', namespace: ns });
+
+  // What the reader sees: the Service's endpoints are the ready Pod's address only.
+  const described = (await kubectl(['describe', 'service', 'web'])).stdout;
+  expect(describeField(described, 'Endpoints'), 'describe service web: Endpoints').toBe(`${a.status!.podIP}:80`);
+
+  // A request through the ClusterIP, from another Pod, as a reader's app would make it.
+  const through = async (label: string) => {
+    const path = markedPath(label);
+    const r = await kubectl(['exec', 'client', '--', 'wget', '-q', '-O', '/dev/null', `http://${clusterIP}${path}`], { reject: false });
+    return { path, ok: r.exitCode === 0, said: r.stderr.trim() };
+  };
+  const first = await through('routes');
+  if (!first.ok) {
+    // A cluster that does not route Service IPs cannot show the claim; the EndpointSlice alone would not.
+    skip(`this cluster does not route Service ClusterIPs (wget http://${clusterIP}/ from a Pod: ${first.said || 'failed'}); the EndpointSlice lists web-b as not ready, but no request could show it`);
+    return;
+  }
+  const served = async (pod: string, path: string) => accessLineFor((await kubectl(['logs', pod])).stdout, path) !== undefined;
+  // While web-b is not Ready, every request goes to web-a.
+  const whileUnready = [first.path];
+  for (let i = 0; i < 9; i++) {
+    const r = await through('unready');
+    expect(r.ok, `request ${i + 2} through the Service: ${r.said}`).toBe(true);
+    whileUnready.push(r.path);
+  }
+  for (const path of whileUnready) await waitForAccessLine(kubectl, ['web-a'], path);
+  for (const path of whileUnready) expect(await served('web-b', path), `web-b (not Ready) served ${path}`).toBe(false);
+
+  // Once web-b is Ready, it gets traffic again.
+  await kubectl(['exec', 'web-b', '--', 'touch', '/tmp/ready']);
+  await waitForPodReady(api, ns, 'web-b');
+  await waitForEndpoint(api.discovery, ns, 'web', 'web-b', true);
+  let reachedB = false;
+  await waitUntil('a request through the Service to reach web-b, now Ready', 60_000, async () => {
+    const r = await through('ready');
+    if (r.ok && await served('web-b', r.path)) reachedB = true;
+    return reachedB;
+  }, () => 'every request so far went to web-a');
+  const endpoints = describeField((await kubectl(['describe', 'service', 'web'])).stdout, 'Endpoints')!.split(',').sort();
+  expect(endpoints).toEqual([`${a.status!.podIP}:80`, `${b.status!.podIP}:80`].sort());
+});
