@@ -1,13 +1,14 @@
 // KUBE_CLAIMS_IMAGES=auto falls back to the offline images only when no registry can be
 // reached; every other failed pull is one line saying what to do. The messages are as the
 // Docker engine returns them through dockerode ("(HTTP code N) ... - <the engine's message> ");
-// the first two were seen on this project's registry-less machines (Docker 20.10), the others
-// are moby's and Docker Hub's texts.
+// those marked "seen" came from this project's registry-less machine (Docker 20.10): its DNS, a
+// closed port, and a registry on localhost answering as Docker Hub does (429 TOOMANYREQUESTS,
+// 401 UNAUTHORIZED, 403 DENIED, 404 MANIFEST_UNKNOWN); the others are moby's and Docker Hub's texts.
 import { describe, expect, test } from 'vitest';
 import { classifyPullFailure, pullFailureAdvice, type PullFailureKind } from '../helpers/image-mode.js';
 
 const seen: [string, PullFailureKind][] = [
-  // No registry can be reached: no name resolution, nothing listening, no route.
+  // No registry can be reached: no name resolution, nothing listening, no route (the first two seen).
   ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host ', 'unreachable'],
   ['(HTTP code 500) server error - Get "http://localhost:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused ', 'unreachable'],
   ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 192.168.65.7:53: server misbehaving ', 'unreachable'],
@@ -18,9 +19,13 @@ const seen: [string, PullFailureKind][] = [
   ['(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: connection refused ', 'unreachable'],
   ['getaddrinfo ENOTFOUND registry-1.docker.io', 'unreachable'],
   ['getaddrinfo EAI_AGAIN registry-1.docker.io', 'unreachable'],
+  // Seen: a local registry refusing as Docker Hub does.
+  ['(HTTP code 500) server error - toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit ', 'rate-limit'],
+  ['(HTTP code 500) server error - unauthorized ', 'auth'],
+  ['(HTTP code 500) server error - denied ', 'auth'],
+  ['(HTTP code 500) server error - manifest unknown ', 'not-found'],
   // Docker Hub's pull limit (HTTP 429 from the registry, passed on by the engine).
   ['(HTTP code 429) unexpected - toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit ', 'rate-limit'],
-  ['(HTTP code 500) server error - toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit ', 'rate-limit'],
   ['(HTTP code 500) server error - Head "https://registry-1.docker.io/v2/rancher/k3s/manifests/v1.37.2-k3s1": 429 Too Many Requests ', 'rate-limit'],
   // Credentials refused, or a repository this account may not pull.
   ['(HTTP code 500) server error - Head "https://registry-1.docker.io/v2/rancher/k3s/manifests/v1.37.2-k3s1": unauthorized: incorrect username or password ', 'auth'],
