@@ -1,10 +1,10 @@
 // Manifests live as YAML files under manifests/, written as a reader of the book would write
 // them (with the book's image names). Before they are applied, the book's images are mapped
 // to this run's fixture images, so the same files serve online and offline runs.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { bookImages, type FixtureImages } from './images.js';
 
@@ -46,6 +46,8 @@ export class ManifestFiles {
   file(name: string): string {
     this.dir ??= mkdtempSync(join(this.tmpRoot, 'manifests-'));
     const path = join(this.dir, name);
+    // Some live in folders, as the book's do (lab/pod.yaml).
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, resolvedManifest(name, this.images));
     return path;
   }
