@@ -313,10 +313,13 @@ cmd_run() {
     -display none -monitor none -serial "file:$console" -no-reboot </dev/null >"$RUN_DIR/qemu.log" 2>&1 &
   QEMU_PID=$!
   # Should this script be killed outright (SIGKILL, no trap), a detached reaper stops qemu and
-  # removes the run's folder; otherwise it finds nothing to do and ends with the script.
-  setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
+  # removes the run's folder; otherwise it finds nothing to do and ends with the script. It is
+  # started from a subshell that exits at once, so that it is not this script's child: bash may
+  # wait for any child (seen: a run hung after the VM stopped, waiting on the reaper, which
+  # waited on the script).
+  (setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
     [ "$(cat "/proc/$2/comm" 2>/dev/null)" = qemu-system-x86 ] && kill -KILL "$2"; sleep 0.5; rm -rf "$3"' \
-    kc-vm-reaper "$$" "$QEMU_PID" "$RUN_DIR" </dev/null >/dev/null 2>&1 &
+    kc-vm-reaper "$$" "$QEMU_PID" "$RUN_DIR" </dev/null >/dev/null 2>&1 &)
 
   # The command's output, live; each tail stops once qemu has exited and all is read.
   tail -s 0.3 -n +1 -f --pid="$QEMU_PID" "$ctl/stdout" &
@@ -329,6 +332,8 @@ cmd_run() {
   local -A load_start=()
   while :; do
     local alive=; kill -0 "$QEMU_PID" 2>/dev/null && alive=1
+    # The new lines, through a file rather than a process substitution (no child to wait for).
+    tail -n +$((seen + 1)) "$ctl/events" >"$RUN_DIR/events.new"
     while IFS= read -r line; do
       seen=$((seen + 1))
       ev=${line%% *}; rest=${line#* }
@@ -345,7 +350,7 @@ cmd_run() {
         error) error=$rest; kc_say "vm: guest error: $rest" ;;
         *) kc_say "vm: guest: $line" ;;
       esac
-    done < <(tail -n +$((seen + 1)) "$ctl/events")
+    done <"$RUN_DIR/events.new"
     [ -n "$alive" ] || break
     if [ $((SECONDS - t0)) -ge "$timeout" ]; then timed_out=1; break; fi
     sleep 0.3
