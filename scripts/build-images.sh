@@ -7,6 +7,13 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 versions=${1:-${KUBE_CLAIMS_K8S_VERSION:-$(kc_default_version)}}
+# One build at a time per cache: a second run (another terminal, or auto mode) waits for the
+# first and then reuses what it built, instead of building the same thing beside it.
+exec 9>"$KC_CACHE/build.lock"
+if ! flock -n 9; then
+  kc_say "another build is running (it holds $KC_CACHE/build.lock); waiting for it to finish"
+  flock 9
+fi
 bash "$KC_ROOT/scripts/docker-engine.sh"
 bash "$KC_ROOT/scripts/build-fixtures.sh"
 for v in ${versions//,/ }; do
