@@ -22,7 +22,8 @@ export function cacheDirFor(env) {
 
 /**
  * @typedef {{ kubernetes: string, k3s: string, etcd: string, containerd: string, runc: string,
- *   cniPlugins: string, flannel: string, criTools: string, pause: string }} VersionRow
+ *   cniPlugins: string, flannel: string, criTools: string, pause: string, coredns: string,
+ *   localPathProvisioner: string, busybox: string }} VersionRow
  */
 
 /** @type {VersionRow[]} The supported versions, newest first (images/versions.json). */
@@ -46,11 +47,38 @@ export function unknownVersionMessage(wanted, from) {
   return `unknown Kubernetes version "${wanted}"${from ? ` (${from})` : ''}; known: ${supportedVersions.map((v) => v.kubernetes).join(', ')}`;
 }
 
+/**
+ * @typedef {{ name: string, image: string, local: string, module?: string, version?: string }} AddonImage
+ * name: the add-on's image in scripts/build-addons.sh; image: k3s's name for it, under which
+ * the node imports it and the registry serves it; local: its name in the Docker engine that
+ * builds it (not k3s's, so that a rancher/* image of the user's stays as it is); module and
+ * version: what it is built from (busybox: Debian's static busybox stands in).
+ */
+
+/**
+ * The images of the add-ons a server deploys (CoreDNS, local-path-provisioner and its helper),
+ * named and tagged as k3s names them.
+ * @param {VersionRow} row
+ * @returns {AddonImage[]}
+ */
+export function addonImages(row) {
+  const coredns = row.coredns.replace(/^v/, ''); // k3s tags CoreDNS without the v
+  return [
+    { name: 'coredns', image: `rancher/mirrored-coredns-coredns:${coredns}`, local: `kube-claims/coredns:${coredns}`,
+      module: 'github.com/coredns/coredns', version: row.coredns },
+    { name: 'local-path-provisioner', image: `rancher/local-path-provisioner:${row.localPathProvisioner}`,
+      local: `kube-claims/local-path-provisioner:${row.localPathProvisioner}`,
+      module: 'github.com/rancher/local-path-provisioner', version: row.localPathProvisioner },
+    { name: 'busybox', image: `rancher/mirrored-library-busybox:${row.busybox}`, local: `kube-claims/busybox:${row.busybox}` },
+  ];
+}
+
 // The command line, for bash:
 //   shell                   KC_CACHE=..., KC_RUN_LABEL=..., KC_BOOT_TIMEOUT=... (for eval)
 //   version WANTED FIELD    a field of the version's row (exit 2 if unknown)
 //   default-version         the newest supported version
 //   versions                every supported version, newest first, separated by spaces
+//   addon-images WANTED     the version's add-on images, a line each: NAME LOCAL IMAGE [MODULE@VERSION]
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [command, wanted, field] = process.argv.slice(2);
   const quote = (/** @type {string} */ s) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -71,10 +99,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(value);
   } else if (command === 'default-version') {
     console.log(supportedVersions[0]?.kubernetes);
+  } else if (command === 'addon-images' && wanted) {
+    const row = findVersion(wanted);
+    if (!row) {
+      console.error(unknownVersionMessage(wanted));
+      process.exit(2);
+    }
+    for (const a of addonImages(row)) console.log([a.name, a.local, a.image, a.module && `${a.module}@${a.version}`].filter(Boolean).join(' '));
   } else if (command === 'versions') {
     console.log(supportedVersions.map((v) => v.kubernetes).join(' '));
   } else {
-    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | default-version | versions');
+    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | default-version | versions | addon-images WANTED');
     process.exit(2);
   }
 }

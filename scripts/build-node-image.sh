@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the kube-claims node image for one Kubernetes version with no container registry:
 # binaries from the Go module proxy (scripts/build-binaries.sh), a Debian userspace from
-# debootstrap, the pause image from Kubernetes' pause.c, all cached by version under
+# debootstrap, the pause image from Kubernetes' pause.c, the images of the add-ons a server
+# deploys (CoreDNS, local-path: scripts/build-addons.sh), all cached by version under
 # $KC_CACHE. With the image present it finishes in seconds.
 #   usage: scripts/build-node-image.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
 # Prints the image name on its last line.
@@ -20,11 +21,12 @@ ROOTFS_KEY=$(printf '%s\n' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12)
 BASE_IMAGE=kube-claims/node-base:$SUITE-$ROOTFS_KEY
 ROOTFS_TAR=$KC_CACHE/rootfs/debian-$SUITE-$ROOTFS_KEY.tar
 
-# The image is rebuilt when anything it is assembled from changes: this script, images/node/
-# the version's row of images/versions.json (the binaries are cached by version) and the
-# kubeadm all versions share (the newest version's).
+# The image is rebuilt when anything it is assembled from changes: this script, images/node/,
+# images/addons/ and scripts/build-addons.sh, the version's row of images/versions.json (the
+# binaries are cached by version) and the kubeadm all versions share (the newest version's).
 INPUTS=$( (cat "$0"; find "$KC_ROOT/images/node" -type f | sort | xargs cat; kc_version_field "$VERSION" k3s; \
-  for f in etcd containerd runc cniPlugins flannel criTools pause; do field "$f"; done; \
+  find "$KC_ROOT/images/addons" "$KC_ROOT/scripts/build-addons.sh" -type f | sort | xargs cat; \
+  for f in etcd containerd runc cniPlugins flannel criTools pause coredns localPathProvisioner busybox; do field "$f"; done; \
   echo "kubeadm $(kc_default_version)") | sha256sum | cut -c1-12)
 if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' "$IMAGE" 2>/dev/null)" = "$INPUTS" ] && [ -z "${KC_REBUILD:-}" ]; then
   kc_say "image $IMAGE present and current (inputs $INPUTS; KC_REBUILD=1 rebuilds it)"
@@ -32,6 +34,7 @@ if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' 
 fi
 
 bash "$KC_ROOT/scripts/build-binaries.sh" "$VERSION"
+bash "$KC_ROOT/scripts/build-addons.sh" "$VERSION"
 BIN=$KC_CACHE/bin
 
 build_rootfs() {
@@ -61,6 +64,22 @@ build_pause_image() {
   docker build -q -t "$PAUSE_IMAGE" "$ctx"
 }
 
+# addons CTX: what a server deploys as k3s does (images/node/k3s, deploy_addons), in
+# /etc/kube-claims/addons: the add-on images' air-gap tarballs (images/, imported at start
+# apart from the pause image's, which the kubelet waits for), and the manifests of
+# images/addons/manifests with the images' names filled in (%{COREDNS_IMAGE}% and the like; the
+# cluster's addresses are filled in at start).
+addons() {
+  local ctx=$1 name image tar f sed=()
+  while read -r name _ image _; do
+    sed+=(-e "s|%{$(echo "$name" | tr 'a-z-' 'A-Z_')_IMAGE}%|$image|g")
+  done < <(node "$KC_ROOT/helpers/facts.mjs" addon-images "$VERSION")
+  mkdir -p "$ctx/etc/addons/images"
+  while read -r tar; do cp "$tar" "$ctx/etc/addons/images/"; done < <(bash "$KC_ROOT/scripts/build-addons.sh" --tarballs "$VERSION")
+  for f in "$KC_ROOT"/images/addons/manifests/*.yaml; do sed "${sed[@]}" "$f" >"$ctx/etc/addons/${f##*/}"; done
+  if grep -h '_IMAGE}%' "$ctx"/etc/addons/*.yaml; then echo "an add-on image above is not named in helpers/facts.mjs" >&2; return 1; fi
+}
+
 assemble() {
   local ctx; ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN
@@ -84,6 +103,7 @@ assemble() {
   cp -p "$BIN/cni-plugins-$(field cniPlugins)/"* "$ctx/cni/"
   docker save -o "$ctx/images/pause.tar" "$PAUSE_IMAGE"
   echo "docker.io/$PAUSE_IMAGE" >"$ctx/etc/pause-image"
+  addons "$ctx"
   cp "$KC_ROOT/images/node/Dockerfile" "$KC_ROOT/images/node/k3s" "$ctx/"
   docker build --build-arg "BASE=$BASE_IMAGE" -t "$IMAGE" \
     --label "org.opencontainers.image.version=v$VERSION" --label "kube-claims.kubernetes=$VERSION" \

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # A local container registry holding the fixture stand-ins under the book's names, so that
-# the cluster pulls them the way it pulls kiamol/* for users (online mode, no preloading).
+# the cluster pulls them the way it pulls kiamol/* for users (online mode, no preloading), and
+# the add-on images a k3s server deploys under k3s's names (rancher/mirrored-coredns-coredns,
+# rancher/local-path-provisioner, rancher/mirrored-library-busybox), which a node pulls when it
+# has not got them (rancher/k3s; the stand-in node carries them like k3s's air-gap tarballs).
 # The distribution registry and skopeo come from Debian's packages; the registry listens on
 # the Docker bridge's gateway address, which every node container reaches.
 #   usage: scripts/registry.sh start    start it (if not running) and push the stand-ins; prints its URL
@@ -57,7 +60,18 @@ YAML
   fi
   push kube-claims/hello:ch02 kiamol/ch02-hello-kiamol:latest
   push kube-claims/whoami:ch02 kiamol/ch02-whoami:latest
+  push_addons
   url
+}
+
+# push_addons: the add-on images of every supported version that are built here.
+push_addons() {
+  local v
+  for v in $(node "$KC_ROOT/helpers/facts.mjs" versions); do node "$KC_ROOT/helpers/facts.mjs" addon-images "$v"; done |
+    sort -u | while read -r _ local_image image _; do
+      if docker image inspect "$local_image" >/dev/null 2>&1; then push "$local_image" "$image"
+      else kc_say "not pushing $image: $local_image is not built (bash scripts/build-addons.sh VERSION)"; fi
+    done
 }
 
 # push LOCAL_IMAGE NAME: copy an image from the Docker engine into the registry under NAME,
