@@ -3,23 +3,26 @@
 # and no GitHub: the Kubernetes components (one multi-call binary), kubeadm (the newest
 # version's, for every node), etcd, containerd with its
 # runc shim and ctr, runc, crictl, the CNI plugins, and the pause binary from Kubernetes'
-# pause.c. Each output is cached by version under $KC_CACHE/bin and reused when present.
+# pause.c. Each output is cached under $KC_CACHE/bin by version (our own sources also by their
+# content) and reused when present.
 #   usage: scripts/build-binaries.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
+#          scripts/build-binaries.sh --where PART [KUBERNETES_VERSION]   prints PART's cache folder
+#          (PART: kube, kubeadm, etcd, ...), built or not: the one place that names them
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+WHERE=
+if [ "${1:-}" = --where ]; then WHERE=${2:?--where needs a part}; shift 2; fi
 VERSION=$(kc_version_field "${1:-$(kc_default_version)}" kubernetes)
 field() { kc_version_field "$VERSION" "$1"; }
 ETCD=$(field etcd); CONTAINERD=$(field containerd); RUNC=$(field runc)
 CNI=$(field cniPlugins); CRITOOLS=$(field criTools)
 MINOR=$(echo "$VERSION" | cut -d. -f2)
 
-export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -trimpath" GOPROXY=${GOPROXY:-https://proxy.golang.org}
-command -v go >/dev/null || kc_die "Go is needed to build the node binaries (go.dev/dl)"
-command -v gcc >/dev/null || kc_die "gcc is needed to build runc and the pause binary"
-
 BIN=$KC_CACHE/bin
-out_kube=$BIN/kubernetes-v$VERSION
+# The multi-call binary is ours too: cached by version and by its source (images/node/
+# multicall*.go), so that a changed source is rebuilt over an older cache.
+out_kube=$BIN/kubernetes-v$VERSION-$(cd "$KC_ROOT/images/node" && sha256sum multicall*.go | sha256sum | cut -c1-12)
 KUBEADM=$(kc_default_version)
 out_kubeadm=$BIN/kubeadm-v$KUBEADM
 out_etcd=$BIN/etcd-$ETCD
@@ -32,6 +35,14 @@ out_flannel=$BIN/flannel-$FLANNEL
 out_pause=$BIN/pause-v$VERSION
 # The registries.yaml tool is ours, so it is cached by its source, not by a version.
 out_registries=$BIN/registries-$(cat "$KC_ROOT/images/node/registries/main.go" | sha256sum | cut -c1-12)
+if [ -n "$WHERE" ]; then
+  var=out_$WHERE; [ -n "${!var:-}" ] || kc_die "--where: no part named $WHERE"
+  echo "${!var}"; exit 0
+fi
+
+export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -trimpath" GOPROXY=${GOPROXY:-https://proxy.golang.org}
+command -v go >/dev/null || kc_die "Go is needed to build the node binaries (go.dev/dl)"
+command -v gcc >/dev/null || kc_die "gcc is needed to build runc and the pause binary"
 
 # cached DIR: true when an earlier run finished DIR (it writes .complete last).
 cached() { [ -f "$1/.complete" ]; }
@@ -84,7 +95,8 @@ build_kube() {
   # A build cache of its own (about 5 GB), kept across a failed attempt and removed once the
   # binary is cached: nothing else reuses it, and Go's shared cache would keep it for every version.
   GOCACHE=$gocache CGO_ENABLED=0 go build -tags "$tags" -ldflags "$(kube_ldflags "$VERSION")" -o "$out_kube/kube" .
-  "$out_kube/kube" kubectl version --client | grep -q "v$VERSION"
+  # Read whole: grep -q would end the pipe early, and the writer's SIGPIPE fail it (pipefail).
+  [[ $("$out_kube/kube" kubectl version --client) == *"v$VERSION"* ]]
   finish "$out_kube"
   cd "$KC_CACHE" && rm -rf "$src" "$gocache"
 }

@@ -96,8 +96,8 @@ assemble() {
   mkdir -p "$ctx/libexec"
   cp -p "$BIN/containerd-$(field containerd)/ctr" "$ctx/libexec/ctr"
   install -m 0755 "$KC_ROOT/images/node/ctr" "$ctx/bin/ctr"
-  cp -p "$BIN/kubernetes-v$VERSION/kube" "$ctx/bin/"
-  for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do
+  cp -p "$(bash "$KC_ROOT/scripts/build-binaries.sh" --where kube "$VERSION")/kube" "$ctx/bin/"
+  for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
     ln -s kube "$ctx/bin/$name"
   done
   cp -p "$BIN/cni-plugins-$(field cniPlugins)/"* "$ctx/cni/"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Free the disk that builds no longer need:
 # - versions no longer in images/versions.json: their node images, cached binaries and build
-#   folders; kubeadm builds other than the newest version's;
+#   folders; kubeadm builds other than the newest version's; Kubernetes binaries built from
+#   other multi-call sources than today's (kubernetes-vVERSION-SOURCEHASH; before that, by
+#   version alone: kubernetes-vVERSION);
 # - for every version whose node binaries are cached: the unpacked Kubernetes module sources
 #   (k8s.io/kubernetes@v1.X.Y and its staging modules @v0.X.Y, about 500 MB per version); Go's
 #   download cache keeps their zips (a rebuild unpacks them again without the network, which
@@ -14,6 +16,9 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+# kube_dir VERSION: where today's multi-call sources build that version's binary.
+kube_dir() { bash "$KC_ROOT/scripts/build-binaries.sh" --where kube "$1"; }
+
 main() {
   local supported; supported=$(node "$KC_ROOT/helpers/facts.mjs" versions)
   kc_say "supported versions: $supported"
@@ -21,8 +26,11 @@ main() {
   local dir version
   for dir in "$KC_CACHE"/bin/kubernetes-v* "$KC_CACHE"/bin/pause-v* "$KC_CACHE"/src/kubernetes-v*; do
     [ -e "$dir" ] || continue
-    version=${dir##*-v}; version=${version%.gocache}
-    if [[ " $supported " != *" $version "* ]]; then kc_say "removing $dir"; rm -rf "$dir"; fi
+    version=${dir##*-v}; version=${version%.gocache}; version=${version%%-*}
+    if [[ " $supported " != *" $version "* ]]; then kc_say "removing $dir"; rm -rf "$dir"
+    elif [[ $dir == "$KC_CACHE"/bin/kubernetes-v* ]] && [ "$dir" != "$(kube_dir "$version")" ]; then
+      kc_say "removing $dir (built from other multi-call sources)"; rm -rf "$dir"
+    fi
   done
   # kubeadm: only the newest version's is used (by every node image).
   for dir in "$KC_CACHE"/bin/kubeadm-v* "$KC_CACHE"/src/kubeadm-v*; do
@@ -49,7 +57,7 @@ main() {
     local mod; mod=$(go env GOMODCACHE)
     local freed=0 size
     for version in $supported; do
-      [ -f "$KC_CACHE/bin/kubernetes-v$version/.complete" ] || continue
+      [ -f "$(kube_dir "$version")/.complete" ] || continue
       for dir in "$mod/k8s.io/kubernetes@v$version" "$mod"/k8s.io/*@"v0.${version#1.}"; do
         [ -d "$dir" ] || continue
         size=$(du -sm "$dir" | cut -f1); freed=$((freed + size))

@@ -1,6 +1,6 @@
 // Command kube is one binary for the Kubernetes components of the kube-claims node image,
 // chosen by the name it is started as (like k3s and the former hyperkube): one link step
-// instead of six, and one file in the image.
+// instead of seven, and one file in the image.
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"k8s.io/kubectl/pkg/cmd/util"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	controllermanager "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 )
 
@@ -30,12 +31,15 @@ func main() {
 		os.Exit(cli.Run(scheduler.NewSchedulerCommand()))
 	case "kubelet":
 		os.Exit(cli.Run(newKubeletCommand()))
+	case "kube-proxy":
+		// The same signature in every supported minor (1.30 to 1.37): no build tag needed.
+		os.Exit(cli.Run(proxy.NewProxyCommand()))
 	case "kubectl":
 		if err := cli.RunNoErrOutput(cmd.NewDefaultKubectlCommand()); err != nil {
 			util.CheckErr(err)
 		}
 	default:
-		fmt.Fprintf(os.Stderr, "kube: unknown component %q (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl)\n", name)
+		fmt.Fprintf(os.Stderr, "kube: unknown component %q (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl)\n", name)
 		os.Exit(2)
 	}
 }
