@@ -3,6 +3,9 @@
 import { getContainerRuntimeClient } from 'testcontainers';
 import { step } from './steps.js';
 
+/** How long crictl waits for the node's runtime (its own default is 2 s). */
+export const CRICTL_TIMEOUT = '60s';
+
 export interface NodeShell {
   /** Run a command in the node container; throws with its output on a non-zero exit. */
   exec(command: string[]): Promise<string>;
@@ -23,6 +26,8 @@ export function nodeShell(containerId: string): NodeShell {
   };
   return {
     exec,
-    crictlJson: async (args) => JSON.parse(await exec(['crictl', ...args, '-o', 'json'])),
+    // crictl gives up on the runtime after 2 s by default; a busy node (importing images just
+    // after boot, or emulated) answers later, and a person would simply wait.
+    crictlJson: async (args) => JSON.parse(await exec(['crictl', `--timeout=${CRICTL_TIMEOUT}`, ...args, '-o', 'json'])),
   };
 }

@@ -5,7 +5,7 @@
 // Prints "boot: N s" (container start to node Ready). Exits non-zero with the reason on failure.
 import { getContainerRuntimeClient } from 'testcontainers';
 import { startCluster, type StartedCluster } from '../helpers/cluster.js';
-import { nodeShell } from '../helpers/node.js';
+import { CRICTL_TIMEOUT, nodeShell } from '../helpers/node.js';
 import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] ${line}\n`);
@@ -35,12 +35,13 @@ async function main(): Promise<void> {
     version, mode: 'offline', image, runId: `${process.pid}-smoke`, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
   });
   const node = nodeShell(cluster.containerId);
-  // The node's own tools answer with no flags, as in rancher/k3s.
-  for (const tool of [['ctr', 'version'], ['crictl', 'info'], ['kubectl', 'get', 'nodes']]) await node.exec(tool);
+  // The node's own tools answer with no endpoint or config flags, as in rancher/k3s. crictl gets its RPC timeout only:
+  // right after boot the runtime may be busy importing the add-on images (2 s is its default).
+  for (const tool of [['ctr', 'version'], ['crictl', `--timeout=${CRICTL_TIMEOUT}`, 'info'], ['kubectl', 'get', 'nodes']]) await node.exec(tool);
   if (!(await node.exec(['ctr', 'images', 'ls', '-q'])).includes('pause')) {
     throw new Error('ctr with no flags does not list the node\'s (k8s.io) images');
   }
-  say('ctr, crictl and kubectl work inside the node with no flags');
+  say('ctr, crictl and kubectl work inside the node with no endpoint or config flags');
   await node.exec(['kubectl', 'run', 'hello', `--image=${cluster.images.hello}`]);
   await node.exec(['kubectl', 'wait', '--for=condition=Ready', 'pod/hello', '--timeout=120s']);
   const ip = (await node.exec(['kubectl', 'get', 'pod', 'hello', '-o', 'jsonpath={.status.podIP}'])).trim();

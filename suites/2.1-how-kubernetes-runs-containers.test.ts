@@ -13,6 +13,7 @@ import { readSettings } from '../helpers/settings.js';
 import { waitForEndpoint, waitForEvent } from '../helpers/cluster-waits.js';
 import { markedPath, waitForAccessLine, accessLineFor } from '../helpers/access-log.js';
 import { listeningPorts, localAddresses, READ_FIB_TRIE, READ_TCP_SOCKETS } from '../helpers/kernel.js';
+import { CRICTL_TIMEOUT } from '../helpers/node.js';
 
 /** How soon a Pod of our own manifests is gone after `kubectl delete` (the grace period is 30 s). */
 const PROMPT_STOP_MS = 8_000 * readSettings().timeScale;
@@ -490,7 +491,7 @@ claim('container-replaced', async ({ ns, kubectl, api, cluster, nodeOf, outcome 
     ['ps', '--label', 'io.kubernetes.pod.name=replaced', '--label', `io.kubernetes.pod.namespace=${ns}`]);
   expect(listed.containers.map((c) => `containerd://${c.id}`)).toEqual([oldId]);
   // crictl gives up after 2 s by default; a slow (or emulated) node needs longer to stop a container.
-  await node.exec(['crictl', '--timeout=60s', 'rm', '--force', listed.containers[0]!.id]);
+  await node.exec(['crictl', `--timeout=${CRICTL_TIMEOUT}`, 'rm', '--force', listed.containers[0]!.id]);
 
   const after = await waitForPod(api, ns, 'replaced', [
     field('status.containerStatuses[0].containerID', check(`an ID other than ${oldId}`, (id) => !!id && id !== oldId)),
@@ -571,7 +572,7 @@ claim('container-replaced-never', async ({ ns, kubectl, api, cluster, nodeOf, ou
   await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`, '--restart=Never']);
   const before = await waitForPodReady(api, ns, 'hello-kiamol');
   const oldId = before.status!.containerStatuses![0]!.containerID!;
-  await nodeOf(before).exec(['crictl', '--timeout=60s', 'rm', '--force', oldId.replace(/^containerd:\/\//, '')]);
+  await nodeOf(before).exec(['crictl', `--timeout=${CRICTL_TIMEOUT}`, 'rm', '--force', oldId.replace(/^containerd:\/\//, '')]);
   // Either the kubelet starts a new container in the same Pod, or the Pod ends with its
   // container terminated.
   const after = await waitForPod(api, ns, 'hello-kiamol', {
