@@ -32,7 +32,8 @@ start_dockerd() {
   # dockerd writes its own pid (--pidfile): `$!` here would be the backgrounded shell's, and
   # with sudo it would be sudo's, neither of which stops dockerd.
   as_root rm -f "$PIDFILE"
-  as_root setsid nohup dockerd --pidfile "$PIDFILE" "${args[@]}" >>"$KC_LOG_DIR/dockerd.log" 2>&1 </dev/null &
+  local sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+  kc_daemon "$KC_LOG_DIR/dockerd.log" "${sudo[@]}" dockerd --pidfile "$PIDFILE" "${args[@]}"
   wait_for_engine
   [ -s "$PIDFILE" ] || kc_die "dockerd answers but wrote no pid file ($PIDFILE); see $KC_LOG_DIR/dockerd.log"
 }

@@ -36,6 +36,22 @@ kc_stage() {
   fi
 }
 
+# kc_daemon LOG COMMAND...: start COMMAND detached (its own session, stdin /dev/null, output
+# appended to LOG) with no file descriptor of ours but 0-2. A daemon that inherited build.lock's
+# descriptor would hold the build lock for its whole life: a dockerd started by build-images.sh
+# made every later build wait forever (CI ran into its time limit on it). `$!` is the daemon's pid
+# only when COMMAND is a program run directly (not a shell function such as sudo wrappers).
+kc_daemon() {
+  local log=$1; shift
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    exec setsid nohup "$@" >>"$log" 2>&1 </dev/null
+  ) &
+}
+
 # kc_version_field K8S_VERSION FIELD: a field of images/versions.json for that Kubernetes version.
 kc_version_field() { node "$KC_ROOT/helpers/facts.mjs" version "$1" "$2"; }
 

@@ -49,7 +49,7 @@ http:
   addr: $addr
 YAML
     kc_say "starting the registry on $addr (storage: $DIR/storage, log: $KC_LOG_DIR/registry.log)"
-    setsid nohup docker-registry serve "$DIR/config.yml" >>"$KC_LOG_DIR/registry.log" 2>&1 </dev/null &
+    kc_daemon "$KC_LOG_DIR/registry.log" docker-registry serve "$DIR/config.yml"
     echo $! >"$PIDFILE"
     local deadline=$((SECONDS + 30))
     until answers; do

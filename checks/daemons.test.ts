@@ -1,0 +1,33 @@
+// The scripts' daemons (dockerd, the registry) are started by kc_daemon (scripts/lib.sh) while a
+// script may hold the build lock on a descriptor: a daemon that inherited it held the lock for
+// its whole life, and every later build-images.sh waited forever (CI's cgroup v2 step hit the
+// 90-minute limit on it). A daemon keeps only stdin, stdout and stderr.
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { expect, test } from 'vitest';
+
+test('a daemon started while the build lock is held keeps no descriptor but 0-2, so the lock is free once the script ends', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kc-daemon-'));
+  const lock = join(dir, 'build.lock');
+  let pid = 0;
+  try {
+    const script = `
+      source scripts/lib.sh
+      exec 9>"$1"; flock -n 9
+      kc_daemon "$2" sleep 60
+      echo $!`;
+    const { stdout } = await execa('bash', ['-c', script, 'bash', lock, join(dir, 'daemon.log')], { cwd: join(import.meta.dirname, '..') });
+    pid = Number(stdout.trim().split('\n').pop());
+    expect(pid, `the pid kc_daemon left in $!: ${stdout}`).toBeGreaterThan(0);
+    const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => `${fd} -> ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`);
+    expect(fds.filter((fd) => Number(fd.split(' ')[0]) > 2), 'descriptors above 2 in the daemon').toEqual([]);
+    // The script has ended: nobody else may hold the lock now.
+    const free = await execa('flock', ['-n', lock, 'true'], { reject: false });
+    expect(free.exitCode, 'flock -n on the build lock after the script ended (1: still held)').toBe(0);
+  } finally {
+    if (pid) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
