@@ -12,9 +12,10 @@ export default defineConfig({
   test: {
     // One project per Kubernetes version; each starts its own cluster in globalSetup.
     projects: [
-      ...settings.versions.map((v) => ({
+      // An existing cluster (KUBE_CLAIMS_KUBECONFIG) is one project; its version is the server's.
+      ...(settings.existing ? ['existing'] : settings.versions.map((v) => v.kubernetes)).map((name) => ({
         extends: true as const,
-        test: { name: `k8s-${v.kubernetes}`, include: ['suites/**/*.test.ts'], globalSetup: ['helpers/global-setup.ts'] },
+        test: { name: `k8s-${name}`, include: ['suites/**/*.test.ts'], globalSetup: ['helpers/global-setup.ts'] },
       })),
       // The harness's own checks (bad input, ...): no cluster.
       { extends: true as const, test: { name: 'checks', include: ['checks/**/*.test.ts'] } },

@@ -16,11 +16,12 @@ export default class ClaimsReporter implements Reporter {
     for (const mod of testModules) {
       // Only the per-version projects check claims (not the harness's own checks).
       if (!mod.project.name.startsWith('k8s-')) continue;
-      const version = mod.project.name.replace(/^k8s-/, '');
       const cluster = mod.project.getProvidedContext().cluster;
+      // A column per cluster: its version, and for an existing cluster its context.
+      const version = cluster?.column ?? mod.project.name.replace(/^k8s-/, '');
       if (cluster) runs[version] = {
         nodeImage: cluster.image, mode: cluster.mode, kubectl: cluster.kubectlVersion,
-        nodes: Object.keys(cluster.nodeContainers).length, settings: cluster.settings,
+        nodes: cluster.nodes.length, settings: cluster.settings,
       };
       const byId = (results[version] ??= {});
       for (const test of mod.children.allTests()) {

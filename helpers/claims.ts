@@ -30,6 +30,9 @@ const outcome = z.strictObject({
 });
 export type Outcome = z.infer<typeof outcome>;
 
+/** What a claim needs of its cluster beyond one node (helpers/context.ts, Feature). */
+const feature = z.enum(['two-nodes', 'own-nodes', 'disruptive']);
+
 const catalogueClaimSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case words joined by dashes'),
   section: z.string().regex(/^\d+\.\d+$/, 'must be a section number such as "2.1"'),
@@ -41,7 +44,7 @@ const catalogueClaimSchema = z.strictObject({
   /** Semver range of Kubernetes versions the claim applies to (absent: all). */
   kubernetes: range.optional(),
   /** A cluster feature the claim needs. */
-  needs: z.enum(['two-nodes']).optional(),
+  needs: z.union([feature, z.array(feature)]).optional(),
   conditions: z.array(z.strictObject({ type: text, kubernetes: range.optional() })).optional(),
   /** describe-fields: the fields `kubectl describe pod` must show. */
   fields: z.array(text).optional(),
@@ -134,14 +137,20 @@ export function outcomesOn(c: CatalogueClaim, version: string): Outcome[] {
   return (c.outcomes ?? []).filter((o) => semver.satisfies(version, o.kubernetes));
 }
 
-/** Why a claim does not apply to this cluster, or undefined when it does. */
-export function notApplicable(c: { kubernetes?: string; needs?: string }, version: string, features: string[] = [], nodes = 1): string | undefined {
+/** Why each feature may be missing, said when a claim that needs it is skipped. */
+const MISSING: Record<z.infer<typeof feature>, (nodes: number) => string> = {
+  'two-nodes': (nodes) => `needs a cluster with two nodes; this run's cluster has ${nodes} schedulable node${nodes === 1 ? '' : 's'} (KUBE_CLAIMS_NODES=2 starts two)`,
+  'own-nodes': () => 'adds a node of its own and then loses it: runs only on a cluster the run starts, never removing a node it did not start',
+  disruptive: () => "removes a container behind Kubernetes' back: on an existing cluster it runs only with KUBE_CLAIMS_ALLOW_DISRUPTIVE=true",
+};
+
+/** Why a claim does not apply to this cluster (its version, what it can show), or undefined when it does. */
+export function notApplicable(c: { kubernetes?: string; needs?: string | string[] }, version: string, features: string[] = [], nodes = 1): string | undefined {
   if (c.kubernetes && !semver.satisfies(version, c.kubernetes)) {
     return `applies to Kubernetes ${c.kubernetes}; this cluster is ${version}`;
   }
-  if (c.needs && !features.includes(c.needs)) {
-    return `needs a cluster with ${c.needs}; this run's cluster has ${nodes} node${nodes === 1 ? '' : 's'} (KUBE_CLAIMS_NODES=2 runs it)`;
-  }
-  return undefined;
+  const needs = (typeof c.needs === 'string' ? [c.needs] : c.needs ?? []) as (keyof typeof MISSING)[];
+  const missing = needs.find((n) => !features.includes(n));
+  return missing && MISSING[missing](nodes);
 }
 

@@ -9,7 +9,8 @@ import { newRecorder, orderedSteps, recording, step, type Recorder, type Step } 
 import { namespaceDiagnostics } from './diagnostics.js';
 import { bindKubectl, type Kubectl } from './kubectl.js';
 import { ManifestFiles } from './manifests.js';
-import { nodeShell, type NodeShell } from './node.js';
+import { NodeAccessDenied, nodeShell, type NodeShell } from './node.js';
+import { RUN_LABEL } from './facts.mjs';
 import { startAgent, type StartedAgent } from './cluster.js';
 import { readyIsTrue } from './conditions.js';
 import { waitForDefaultServiceAccount, waitForNode } from './cluster-waits.js';
@@ -65,15 +66,22 @@ let cachedSettings: Settings | undefined;
 const settings = () => (cachedSettings ??= readSettings());
 
 /** A fresh namespace named after the test, once its default ServiceAccount exists. */
-async function createTestNamespace(api: Api, prefix: string): Promise<string> {
+async function createTestNamespace(api: Api, cluster: ClusterInfo, prefix: string): Promise<string> {
   const slug = prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40);
+  // Labelled with the run's id: the end of the run (and the watchdog) removes them by it.
   const created = await api.core.createNamespace({
-    body: { metadata: { generateName: `${slug}-`, labels: { 'kube-claims/test': 'true' } } },
+    body: { metadata: { generateName: `${slug}-`, labels: { 'kube-claims/test': 'true', [RUN_LABEL]: cluster.runId } } },
   });
   const name = created.metadata!.name!;
   await waitForDefaultServiceAccount(api.core, name);
   return name;
 }
+
+/**
+ * Whether a test's namespaces are deleted after it: always in the user's own cluster; in a
+ * throwaway one only when it may outlive the run (KUBE_CLAIMS_KEEP), else they go with it.
+ */
+const deleteNamespaces = (cluster: ClusterInfo) => cluster.provider === 'existing' || settings().keep !== 'never';
 
 /**
  * After a test: stop what runs in its namespace (controllers first, so that nothing comes
@@ -113,7 +121,7 @@ export const test = base.extend<Fixtures>({
   api: [async ({ cluster }, use) => use(makeApi(cluster)), { scope: 'worker' }],
   ns: async ({ api, task, cluster, steps }, use) => {
     const name = await recording(steps, () => step('create the test namespace (and wait for its ServiceAccount)', () =>
-      createTestNamespace(api, task.name.split(':')[0]!)));
+      createTestNamespace(api, cluster, task.name.split(':')[0]!)));
     await use(name);
     // The test has ended (a timeout too): on failure, what a person needs to see, attached to
     // the test itself; the claims reporter prints it under the test's name and writes it to the report.
@@ -128,25 +136,45 @@ export const test = base.extend<Fixtures>({
       appendFileSync(join(cluster.tmpDir, KEPT_NAMESPACES), `${name}\t${task.name}\n`);
       return;
     }
-    await recording(steps, () => step('clean the test namespace', () => cleanTestNamespace(api, name, keep !== 'never')));
+    await recording(steps, () => step('clean the test namespace', () => cleanTestNamespace(api, name, deleteNamespaces(cluster))));
   },
-  otherNamespace: async ({ api, task }, use) => {
+  otherNamespace: async ({ api, task, cluster }, use) => {
     const made: string[] = [];
     await use(async () => {
-      const name = await createTestNamespace(api, `${task.name.split(':')[0]!}-other`);
+      const name = await createTestNamespace(api, cluster, `${task.name.split(':')[0]!}-other`);
       made.push(name);
       return name;
     });
-    await Promise.all(made.map((name) => cleanTestNamespace(api, name, settings().keep !== 'never')));
+    await Promise.all(made.map((name) => cleanTestNamespace(api, name, deleteNamespaces(cluster))));
   },
   // Annotated: vitest cannot infer the parameters of a fixture whose value is a function.
   kubectl: async ({ cluster, ns }: { cluster: ClusterInfo; ns: string }, use: (k: Kubectl) => Promise<void>) =>
     use(bindKubectl(cluster.kubectl, cluster.kubeconfigPath, ns)),
-  nodeOf: async ({ cluster }: { cluster: ClusterInfo }, use: (f: Fixtures['nodeOf']) => Promise<void>) => use((pod) => {
-    const container = cluster.nodeContainers[pod.spec?.nodeName ?? ''];
-    if (!container) throw new Error(`pod ${pod.metadata?.name} is on node "${pod.spec?.nodeName}", which is not one of this run's nodes (${Object.keys(cluster.nodeContainers).join(', ')})`);
-    return nodeShell(container);
-  }),
+  // Node debugger Pods live in a namespace of their own (not the test's, whose Pods the test counts),
+  // made on first use, one Pod per node, and cleaned after the test like the test's namespace.
+  nodeOf: async ({ cluster, api, task }: { cluster: ClusterInfo; api: Api; task: TestContext['task'] }, use: (f: Fixtures['nodeOf']) => Promise<void>) => {
+    let namespace: Promise<string> | undefined;
+    const shells = new Map<string, NodeShell>();
+    await use((pod) => {
+      const node = pod.spec?.nodeName;
+      if (!node) throw new Error(`pod ${pod.metadata?.name} has no node yet (spec.nodeName is empty)`);
+      if (!shells.has(node)) {
+        namespace ??= createTestNamespace(api, cluster, `${task.name.split(':')[0]!}-node`);
+        const lazy = (async () => {
+          const ns = await namespace!;
+          return nodeShell({ node, kubectl: bindKubectl(cluster.kubectl, cluster.kubeconfigPath, ns), api, namespace: ns, image: cluster.debugImage, mayRefuse: cluster.provider === 'existing' });
+        })();
+        shells.set(node, {
+          node,
+          exec: async (command) => (await lazy).exec(command),
+          crictl: async (args, opts) => (await lazy).crictl(args, opts),
+          crictlJson: async (args) => (await lazy).crictlJson(args),
+        });
+      }
+      return shells.get(node)!;
+    });
+    if (namespace) await cleanTestNamespace(api, await namespace, deleteNamespaces(cluster));
+  },
   addNode: async ({ cluster, api }: { cluster: ClusterInfo; api: Api }, use: (f: Fixtures['addNode']) => Promise<void>) => {
     const added: StartedAgent[] = [];
     await use(async (opts) => {
@@ -222,8 +250,8 @@ export function claim(
   const title = `${id}: ${entry.title}`;
   const version = inject('cluster').version;
   // Features of the actual cluster (its nodes were Ready before any test file started).
-  const nodeCount = Object.keys(inject('cluster').nodeContainers).length;
-  const reason = notApplicable(entry, version, nodeCount >= 2 ? ['two-nodes'] : [], nodeCount);
+  const { nodes, features } = inject('cluster');
+  const reason = notApplicable(entry, version, features, nodes.length);
   if (reason) {
     test(title, ({ skip }) => skip(reason));
     return;
@@ -243,7 +271,13 @@ export function claim(
     // vitest's own, kept before the context's `skip` is replaced by this one.
     const skipTest = context.skip;
     const skip = (reason: string): never => skipTest(reason);
-    await recording(context.steps, () => fn(Object.assign(context, { note, differs, outcome, step, skip, claim: entry })));
+    try {
+      await recording(context.steps, () => fn(Object.assign(context, { note, differs, outcome, step, skip, claim: entry })));
+    } catch (err) {
+      // The user's cluster refused a node debugger Pod: the claim cannot be shown there.
+      if (err instanceof NodeAccessDenied) skipTest(err.message);
+      throw err;
+    }
     if (allowed.length > 0 && !matched) {
       throw new Error(`${CATALOGUE_FILE} lists outcomes for ${id}, but its test reported none: it must call outcome(seen)`);
     }

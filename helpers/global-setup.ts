@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
 import { checkKubectl, chooseKubectl } from './kubectl.js';
-import { cacheDir, exitOnSettingError, keptDir, kubectlFor, projectRoot, readSettings, resolveVersion, SettingError } from './settings.js';
+import { cacheDir, exitOnSettingError, keptDir, kubectlFor, projectRoot, readSettings, resolveVersion, SettingError, type Settings, type VersionRow } from './settings.js';
+import { connectExistingCluster, removeRunNamespaces } from './existing-cluster.js';
+import { addonImages, RUN_LABEL } from './facts.mjs';
 import { containerEngine } from './engine.js';
 import { resolveImageMode } from './image-mode.js';
 import { checkSuites } from './suite-check.js';
@@ -31,46 +33,93 @@ export default async function setup(project: TestProject) {
   }
 }
 
+/**
+ * A cluster the claims run on, once it is up: what test files get, and how to leave. Two
+ * providers: a throwaway k3s cluster the run starts (testcontainers), and an existing cluster
+ * given by a kubeconfig. `stop` is synchronous: on Ctrl-C vitest may exit before async teardown.
+ */
+interface ProvidedCluster {
+  info: ClusterInfo;
+  /** Remove what the run made: the cluster it started, or its namespaces in the user's cluster. */
+  stop(): void;
+  /** KUBE_CLAIMS_KEEP: leave it for a person to look at, and say how to remove it. */
+  keep(mode: string): void;
+}
+
 async function startForProject(project: TestProject) {
   const settings = readSettings();
-  const version = resolveVersion(project.name.replace(/^k8s-/, ''));
   // The catalogue and the tests that name its claims, before anything starts.
   checkSuites((await project.globTestFiles()).testFiles);
-  const engine = await containerEngine();
-  // Every version's kubectl before the first cluster boots ({minor} names one per version).
-  if (settings.kubectl) for (const v of settings.versions) await checkKubectl(settings.kubectl, v);
-  const mode = await resolveImageMode(settings.mode, version, settings.nodeImage, say);
-  await removeLeftovers(say);
-
   const runId = `${process.pid}-${Date.now()}`;
   say(`parallelism: ${settings.workers} test files at once, ${settings.concurrency} tests per file (KUBE_CLAIMS_WORKERS, KUBE_CLAIMS_CONCURRENCY)`);
-  say(`Kubernetes ${version.kubernetes}, images: ${mode}${settings.mode === 'auto' ? ' (chosen by KUBE_CLAIMS_IMAGES=auto)' : ' (KUBE_CLAIMS_IMAGES)'}${settings.registriesYaml ? ', with registry mirrors (registries.yaml)' : ''}`);
-  let cluster: StartedCluster | undefined;
   // The run's temporary files (kubeconfig, manifests, copies) live under one folder.
   const tmp = mkdtempSync(join(tmpdir(), 'kube-claims-'));
-  // Outside this process: removes the run's containers and files if it dies without cleaning up.
-  spawn('bash', [join(projectRoot, 'scripts/watchdog.sh'), String(process.pid), runId, tmp, keptDir()], { detached: true, stdio: 'ignore', env: engine.cliEnv }).unref();
+  let cluster: ProvidedCluster | undefined;
   const stopCluster = () => {
     const c = cluster;
     cluster = undefined;
-    rmSync(tmp, { recursive: true, force: true });
-    if (!c) return;
-    say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
-    c.stop();
+    try {
+      c?.stop();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    say(`${signal}: stopping the cluster before exit`);
+    say(`${signal}: ${cluster?.info.provider === 'existing' ? "removing the run's namespaces" : 'stopping the cluster'} before exit`);
     stopCluster();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('exit', stopCluster);
-
   try {
-    cluster = await startCluster({
-      version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
-    });
+    cluster = settings.existing
+      ? await existingProvider(settings, settings.existing, runId, tmp)
+      : await throwawayProvider(settings, resolveVersion(project.name.replace(/^k8s-/, '')), runId, tmp);
+    project.provide('cluster', cluster.info);
+  } catch (err) {
+    stopCluster();
+    throw err;
+  }
+
+  return async () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', stopCluster);
+    if (cluster && (settings.keep === 'always' || (settings.keep === 'on-failure' && existsSync(join(tmp, KEPT_NAMESPACES))))) {
+      cluster.keep(settings.keep);
+      cluster = undefined;
+    }
+    stopCluster();
+  };
+}
+
+/** The watchdog, outside this process: removes what the run made if it dies without cleaning up. */
+function startWatchdog(runId: string, tmp: string, env: NodeJS.ProcessEnv, namespacesOf?: { kubectl: string; kubeconfig: string }) {
+  const args = [join(projectRoot, 'scripts/watchdog.sh'), String(process.pid), runId, tmp, keptDir(), ...(namespacesOf ? [namespacesOf.kubectl, namespacesOf.kubeconfig] : [])];
+  spawn('bash', args, { detached: true, stdio: 'ignore', env }).unref();
+}
+
+/** A throwaway k3s cluster in containers, one per Kubernetes version. */
+async function throwawayProvider(settings: Settings, version: VersionRow, runId: string, tmp: string): Promise<ProvidedCluster> {
+  const engine = await containerEngine();
+  // Every version's kubectl before the first cluster boots ({minor} names one per version).
+  if (settings.kubectl) for (const v of settings.versions) await checkKubectl(settings.kubectl, v);
+  const mode = await resolveImageMode(settings.mode, version, settings.nodeImage, say);
+  await removeLeftovers(say);
+  say(`Kubernetes ${version.kubernetes}, images: ${mode}${settings.mode === 'auto' ? ' (chosen by KUBE_CLAIMS_IMAGES=auto)' : ' (KUBE_CLAIMS_IMAGES)'}${settings.registriesYaml ? ', with registry mirrors (registries.yaml)' : ''}`);
+  startWatchdog(runId, tmp, engine.cliEnv);
+  let cluster: StartedCluster | undefined = await startCluster({
+    version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
+  });
+  const stop = () => {
+    const c = cluster;
+    cluster = undefined;
+    if (!c) return;
+    say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
+    c.stop();
+  };
+  try {
     const kubeconfigPath = join(tmp, 'kubeconfig');
     writeFileSync(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });
     const imageId = (await engine.dockerode.getContainer(cluster.containerId).inspect()).Image;
@@ -81,8 +130,16 @@ async function startForProject(project: TestProject) {
       imageId,
     });
     say(`kubectl: ${kubectl.path} (${kubectl.version}; ${kubectl.why})`);
+    const nodes = Object.keys(cluster.nodeContainers);
     const info: ClusterInfo = {
+      provider: 'k3s',
+      column: version.kubernetes,
+      runId,
       version: version.kubernetes,
+      nodes,
+      // The run's own cluster: it may disrupt it, and add and lose nodes of its own.
+      features: [...(nodes.length >= 2 ? ['two-nodes' as const, 'own-nodes' as const] : []), 'disruptive'],
+      debugImage: addonImages(version).find((a) => a.name === 'busybox')!.image,
       image: cluster.image,
       mode,
       kubeconfig: cluster.kubeconfig,
@@ -95,24 +152,57 @@ async function startForProject(project: TestProject) {
       kubectlVersion: kubectl.version,
       images: cluster.images,
     };
-    project.provide('cluster', info);
+    return {
+      info,
+      stop,
+      keep: (keep) => {
+        if (cluster) keepCluster(cluster, runId, tmp, keep);
+        cluster = undefined;
+      },
+    };
   } catch (err) {
-    stopCluster();
+    stop();
     throw err;
   }
+}
 
-  return async () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', stopCluster);
-    const keptNamespaces = join(tmp, KEPT_NAMESPACES);
-    if (cluster && (settings.keep === 'always' || (settings.keep === 'on-failure' && existsSync(keptNamespaces)))) {
-      keepCluster(cluster, runId, tmp, settings.keep);
-      cluster = undefined;
-    }
-    stopCluster();
+/** The user's own cluster (KUBE_CLAIMS_KUBECONFIG): nothing is started; the run's namespaces are removed at the end. */
+async function existingProvider(settings: Settings, existing: NonNullable<Settings['existing']>, runId: string, tmp: string): Promise<ProvidedCluster> {
+  const info = await connectExistingCluster({
+    ...existing,
+    kubectlFor: (version) => settings.kubectl && kubectlFor(settings.kubectl, version),
+    runId,
+    tmpDir: tmp,
+    log: say,
+  });
+  startWatchdog(runId, tmp, process.env, { kubectl: info.kubectl, kubeconfig: info.kubeconfigPath });
+  let removed = false;
+  return {
+    info,
+    stop: () => {
+      if (removed) return;
+      removed = true;
+      say(`removing the run's namespaces (${RUN_LABEL}=${runId}) from the cluster of context "${info.column}"`);
+      try {
+        const out = removeRunNamespaces(info.kubectl, info.kubeconfigPath, runId, NAMESPACE_REMOVAL_SECONDS);
+        say(`removed: ${out.trim().split('\n').filter(Boolean).length} namespace(s)`);
+      } catch (err) {
+        say(`the run's namespaces were not all gone after ${NAMESPACE_REMOVAL_SECONDS}s (they are deleting; see: kubectl get namespaces -l ${RUN_LABEL}=${runId}): ${String((err as Error).message).split('\n')[0]}`);
+      }
+    },
+    keep: (keep) => {
+      removed = true;
+      const dir = join(keptDir(), runId);
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(info.kubeconfigPath, join(dir, 'kubeconfig'));
+      say(`KUBE_CLAIMS_KEEP=${keep}: kept the run's namespaces in "${info.column}": kubectl get namespaces -l ${RUN_LABEL}=${runId}`);
+      say(`  remove them: kubectl delete namespaces -l ${RUN_LABEL}=${runId}; rm -r ${dir}`);
+    },
   };
 }
+
+/** How long the end of a run waits for its namespaces in an existing cluster to be gone. */
+const NAMESPACE_REMOVAL_SECONDS = 120;
 
 /**
  * KUBE_CLAIMS_KEEP: leave the cluster running, its kubeconfig and the kept namespaces under

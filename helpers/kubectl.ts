@@ -120,8 +120,9 @@ export async function chooseKubectl(opts: {
   serverVersion: string;
   /** KUBE_CLAIMS_KUBECTL with {minor} filled in. */
   override?: string;
-  containerId: string;
-  imageId: string;
+  /** The server node's container and image, where the run started the cluster (its own kubectl). */
+  containerId?: string;
+  imageId?: string;
 }): Promise<KubectlChoice> {
   const serverMinor = Number.parseInt(opts.serverVersion.split('.')[1] ?? '', 10);
   if (opts.override) {
@@ -134,13 +135,17 @@ export async function chooseKubectl(opts: {
     const which = await execa('sh', ['-c', 'command -v kubectl']);
     return { path: which.stdout.trim(), version: user.git, why: `yours, within one minor of the server ${opts.serverVersion}` };
   }
+  const yours = user ? `yours is ${user.git}, more than one minor from the server ${opts.serverVersion}` : 'there is no kubectl on PATH';
+  const needed = `kubectl ${opts.serverVersion.split('.').slice(0, 2).join('.')} (or one minor either side) is needed`;
+  if (!opts.containerId || !opts.imageId) {
+    throw new SettingError(`${needed}: ${yours}; install it (kubernetes.io/docs/tasks/tools), or set KUBE_CLAIMS_KUBECTL to one`);
+  }
   const { client, dockerode } = await containerEngine();
   const image = await dockerode.getImage(opts.imageId).inspect();
   const imagePlatform = `${image.Os}/${image.Architecture}`;
   if (imagePlatform !== hostPlatform()) {
-    const yours = user ? `yours is ${user.git}, more than one minor from the server ${opts.serverVersion}` : 'there is no kubectl on PATH';
     throw new SettingError(
-      `kubectl ${opts.serverVersion.split('.').slice(0, 2).join('.')} (or one minor either side) is needed: ${yours}, and the cluster's own is ${imagePlatform}, which cannot run on this ${hostPlatform()} machine; install it (kubernetes.io/docs/tasks/tools), or set KUBE_CLAIMS_KUBECTL to one (for several versions: a path with {minor}, e.g. ~/bin/kubectl-{minor} for ~/bin/kubectl-1.37)`,
+      `${needed}: ${yours}, and the cluster's own is ${imagePlatform}, which cannot run on this ${hostPlatform()} machine; install it (kubernetes.io/docs/tasks/tools), or set KUBE_CLAIMS_KUBECTL to one (for several versions: a path with {minor}, e.g. ~/bin/kubectl-{minor} for ~/bin/kubectl-1.37)`,
     );
   }
   const dir = join(cacheDir, 'kubectl', opts.imageId.replace(/^sha256:/, '').slice(0, 16));

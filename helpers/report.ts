@@ -116,7 +116,9 @@ export function renderMarkdown(report: ClaimsReport): string {
       const run = report.runs![v]!;
       const nodes = run.nodes && run.nodes > 1 ? `${run.nodes} nodes, ` : '';
       const settings = run.settings?.length ? `; cluster settings: ${run.settings.map((x) => `\`${x}\``).join(', ')}` : '';
-      return `Kubernetes ${v}: ${nodes}node image \`${run.nodeImage}\` (${run.mode} images), kubectl ${run.kubectl}${settings}.`;
+      // An existing cluster's "node image" names the cluster (helpers/existing-cluster.ts).
+      const where = run.nodeImage.startsWith('existing cluster') ? run.nodeImage : `node image \`${run.nodeImage}\``;
+      return `Kubernetes ${v}: ${nodes}${where} (${run.mode} images), kubectl ${run.kubectl}${settings}.`;
     }),
     '',
     `| id | section | claim | ${report.versions.map((v) => `Kubernetes ${v}`).join(' | ')} |`,
@@ -156,13 +158,14 @@ export function writeReports(report: ClaimsReport, dir: string): string {
   writeFileSync(join(dir, 'claims.json'), `${JSON.stringify(report, null, 2)}\n`);
   const md = renderMarkdown(report);
   writeFileSync(join(dir, 'claims.md'), md);
-  for (const v of report.versions) writeFileSync(join(dir, `junit-${v}.xml`), junitFor(report, v));
+  for (const v of report.versions) writeFileSync(join(dir, `junit-${v.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_$/, '')}.xml`), junitFor(report, v));
   return md;
 }
 
 function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
+  // A column is a version, or a version and a context ("1.31.4 (kind-kind)").
+  const pa = a.split(' ')[0]!.split('.').map(Number);
+  const pb = b.split(' ')[0]!.split('.').map(Number);
   for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pb[i] ?? 0) - (pa[i] ?? 0);
   return 0;
 }

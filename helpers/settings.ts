@@ -39,7 +39,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
   if (!['auto', 'online', 'offline'].includes(mode)) {
     throw new SettingError(`KUBE_CLAIMS_IMAGES must be "auto", "online" or "offline", not "${mode}"`);
   }
-  const versions = (env.KUBE_CLAIMS_K8S_VERSION ?? supportedVersions[0]!.kubernetes)
+  const existing = existingCluster(env);
+  const versions = existing ? [] : (env.KUBE_CLAIMS_K8S_VERSION ?? supportedVersions[0]!.kubernetes)
     .split(',')
     .filter((v) => v.trim() !== '')
     .map(resolveVersion);
@@ -48,7 +49,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     throw new SettingError('KUBE_CLAIMS_NODE_IMAGE names one image, so KUBE_CLAIMS_K8S_VERSION must name one version (or write {version} in the image name)');
   }
   return {
+    /** Throwaway clusters, one per version; none when the run checks an existing cluster. */
     versions,
+    /** A cluster the user already has (KUBE_CLAIMS_KUBECONFIG): no cluster is started. */
+    existing,
     mode,
     /** Node image override, e.g. a k3s image of your own; `{version}` stands for the Kubernetes version. */
     nodeImage,
@@ -75,6 +79,27 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
 
 export type Settings = ReturnType<typeof readSettings>;
 
+/**
+ * KUBE_CLAIMS_KUBECONFIG (and KUBE_CLAIMS_CONTEXT): check the claims on a cluster the user
+ * already has. The settings that shape a throwaway cluster do not apply to it, so naming one
+ * beside it is a mistake, not something to ignore quietly.
+ */
+function existingCluster(env: NodeJS.ProcessEnv): { kubeconfig: string; context?: string; allowDisruptive: boolean } | undefined {
+  const kubeconfig = env.KUBE_CLAIMS_KUBECONFIG?.trim();
+  const context = env.KUBE_CLAIMS_CONTEXT?.trim() || undefined;
+  const allowDisruptive = oneOf(env, 'KUBE_CLAIMS_ALLOW_DISRUPTIVE', ['false', 'true'] as const, 'false') === 'true';
+  if (!kubeconfig) {
+    if (context) throw new SettingError('KUBE_CLAIMS_CONTEXT names a context of KUBE_CLAIMS_KUBECONFIG, which is not set');
+    return undefined;
+  }
+  const throwaway = ['KUBE_CLAIMS_K8S_VERSION', 'KUBE_CLAIMS_NODES', 'KUBE_CLAIMS_NODE_IMAGE', 'KUBE_CLAIMS_IMAGES', 'KUBE_CLAIMS_REGISTRY_MIRROR', 'KUBE_CLAIMS_REGISTRIES_YAML']
+    .filter((name) => env[name]?.trim());
+  if (throwaway.length > 0) {
+    throw new SettingError(`${throwaway.join(', ')} shape${throwaway.length === 1 ? 's' : ''} the cluster a run starts; with KUBE_CLAIMS_KUBECONFIG no cluster is started (the version is the server's): unset ${throwaway.length === 1 ? 'it' : 'them'}`);
+  }
+  return { kubeconfig, context, allowDisruptive };
+}
+
 function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -92,8 +117,9 @@ function kubectlSetting(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** The kubectl KUBE_CLAIMS_KUBECTL names for `version`: `{minor}` is its major.minor, e.g. "1.37". */
-export function kubectlFor(setting: string, version: VersionRow): string {
-  return setting.replaceAll('{minor}', version.kubernetes.split('.').slice(0, 2).join('.'));
+export function kubectlFor(setting: string, version: VersionRow | string): string {
+  const v = typeof version === 'string' ? version : version.kubernetes;
+  return setting.replaceAll('{minor}', v.split('.').slice(0, 2).join('.'));
 }
 
 /** Where kept clusters are recorded (kubeconfig, namespaces), one folder per run. */

@@ -5,7 +5,7 @@
 // Prints "boot: N s" (container start to node Ready). Exits non-zero with the reason on failure.
 import { getContainerRuntimeClient } from 'testcontainers';
 import { startCluster, type StartedCluster } from '../helpers/cluster.js';
-import { CRICTL_TIMEOUT, nodeShell } from '../helpers/node.js';
+import { CRICTL_TIMEOUT } from '../helpers/node.js';
 import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] ${line}\n`);
@@ -34,7 +34,16 @@ async function main(): Promise<void> {
   cluster = await startCluster({
     version, mode: 'offline', image, runId: `${process.pid}-smoke`, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
   });
-  const node = nodeShell(cluster.containerId);
+  // Inside the node's container (the image's own tools, as a person at the node would use them).
+  const runtime = await getContainerRuntimeClient();
+  const container = runtime.container.getById(cluster.containerId);
+  const node = {
+    exec: async (command: string[]) => {
+      const res = await runtime.container.exec(container, command);
+      if (res.exitCode !== 0) throw new Error(`in the node, \`${command.join(' ')}\` exited ${res.exitCode}:\n${res.output}`);
+      return res.stdout;
+    },
+  };
   // The node's own tools answer with no endpoint or config flags, as in rancher/k3s. crictl gets its RPC timeout only:
   // right after boot the runtime may be busy importing the add-on images (2 s is its default).
   for (const tool of [['ctr', 'version'], ['crictl', `--timeout=${CRICTL_TIMEOUT}`, 'info'], ['kubectl', 'get', 'nodes']]) await node.exec(tool);

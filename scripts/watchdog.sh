@@ -5,18 +5,27 @@
 # run's temporary folder. A run that ends normally has removed them already; this finds
 # nothing then. A run kept on purpose (KUBE_CLAIMS_KEEP: a folder KEPT_DIR/RUN exists) is left
 # to scripts/remove-kept.sh. Testcontainers' Ryuk does the same for containers where its image
-# can be pulled; this also works offline, and covers the temporary files.
-#   usage: scripts/watchdog.sh PID RUN TMP_DIR [KEPT_DIR]
+# can be pulled; this also works offline, and covers the temporary files. On an existing
+# cluster (KUBE_CLAIMS_KUBECONFIG) it deletes the run's namespaces (labelled with RUN) with
+# KUBECTL and the run's KUBECONFIG, before the temporary folder that holds that file.
+#   usage: scripts/watchdog.sh PID RUN TMP_DIR [KEPT_DIR [KUBECTL KUBECONFIG]]
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
 main() {
-  local pid=$1 run=$2 dir=$3 kept=${4:-}
+  local pid=$1 run=$2 dir=$3 kept=${4:-} kubectl=${5:-} kubeconfig=${6:-}
   local log=$KC_LOG_DIR/watchdog.log
   exec >>"$log" 2>&1
   while kill -0 "$pid" 2>/dev/null; do sleep 1; done
   if [ -n "$kept" ] && [ -d "$kept/$run" ]; then
     echo "$(date -u +%FT%TZ) run $run: process $pid ended; its cluster is kept ($kept/$run)"
+    rm -rf "$dir"
+    return
+  fi
+  if [ -n "$kubectl" ]; then
+    # Normally the run has removed them already; then this deletes nothing.
+    echo "$(date -u +%FT%TZ) run $run: process $pid ended; deleting its namespaces ($KC_RUN_LABEL=$run)"
+    timeout 120 "$kubectl" --kubeconfig "$kubeconfig" delete namespaces -l "$KC_RUN_LABEL=$run" --ignore-not-found --wait=false
     rm -rf "$dir"
     return
   fi

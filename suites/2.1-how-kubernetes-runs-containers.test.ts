@@ -12,7 +12,6 @@ import type { BackgroundKubectl } from '../helpers/kubectl.js';
 import { waitForEndpoint, waitForEvent } from '../helpers/cluster-waits.js';
 import { markedPath, waitForAccessLine, accessLineFor } from '../helpers/access-log.js';
 import { listeningPorts, localAddresses, READ_FIB_TRIE, READ_TCP_SOCKETS } from '../helpers/kernel.js';
-import { CRICTL_TIMEOUT } from '../helpers/node.js';
 
 claim('pod-wraps-containers', async ({ ns, kubectl, api, cluster }) => {
   const run = await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`]);
@@ -496,8 +495,7 @@ claim('container-replaced', async ({ ns, kubectl, api, cluster, nodeOf, outcome 
   const listed = await node.crictlJson<{ containers: { id: string }[] }>(
     ['ps', '--label', 'io.kubernetes.pod.name=replaced', '--label', `io.kubernetes.pod.namespace=${ns}`]);
   expect(listed.containers.map((c) => `containerd://${c.id}`)).toEqual([oldId]);
-  // crictl gives up after 2 s by default; a slow (or emulated) node needs longer to stop a container.
-  await node.exec(['crictl', `--timeout=${CRICTL_TIMEOUT}`, 'rm', '--force', listed.containers[0]!.id]);
+  await node.crictl(['rm', '--force', listed.containers[0]!.id]);
 
   const after = await waitForPod(api, ns, 'replaced', [
     field('status.containerStatuses[0].containerID', check(`an ID other than ${oldId}`, (id) => !!id && id !== oldId)),
@@ -546,7 +544,7 @@ async function httpGetOutcome(url: string, timeoutMs: number): Promise<string> {
 
 claim('pod-ip-reachable-across-nodes', async ({ ns, kubectl, api, cluster }) => {
   // The run's own nodes (a test may add and remove one of its own meanwhile).
-  const nodes = Object.keys(cluster.nodeContainers);
+  const nodes = cluster.nodes;
   const listed = (await api.core.listNode()).items.map((n) => n.metadata!.name!);
   expect(listed, 'nodes in the cluster').toEqual(expect.arrayContaining(nodes));
   expect(nodes.length, 'nodes of this run').toBeGreaterThanOrEqual(2);
@@ -578,7 +576,7 @@ claim('container-replaced-never', async ({ ns, kubectl, api, cluster, nodeOf, ou
   await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`, '--restart=Never']);
   const before = await waitForPodReady(api, ns, 'hello-kiamol');
   const oldId = before.status!.containerStatuses![0]!.containerID!;
-  await nodeOf(before).exec(['crictl', `--timeout=${CRICTL_TIMEOUT}`, 'rm', '--force', oldId.replace(/^containerd:\/\//, '')]);
+  await nodeOf(before).crictl(['rm', '--force', oldId.replace(/^containerd:\/\//, '')]);
   // Either the kubelet starts a new container in the same Pod, or the Pod ends with its
   // container terminated.
   const after = await waitForPod(api, ns, 'hello-kiamol', {

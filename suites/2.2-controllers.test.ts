@@ -177,7 +177,7 @@ claim('selector-must-match-template', async ({ ns, kubectl, api, manifests }) =>
 });
 
 claim('deployment-scales-across-nodes', async ({ ns, kubectl, api, cluster }) => {
-  const runNodes = Object.keys(cluster.nodeContainers);
+  const runNodes = cluster.nodes;
   const replicas = 2 * runNodes.length;
   await kubectl(['create', 'deployment', 'spread', `--image=${cluster.images.hello}`, `--replicas=${replicas}`]);
   const pods = await waitForReadyPods(api, ns, 'app=spread', replicas);
@@ -244,7 +244,7 @@ claim('node-loss-deployment-recreates', async ({ ns, kubectl, api, cluster, addN
   const [original] = await waitForReadyPods(api, ns, 'app=survivor', 1);
   expect(original!.spec!.nodeName, 'the Pod runs on the node that will be lost').toBe(lost.nodeName);
   // Another node the Deployment may use: one of the run's own, given the pool's label now.
-  const other = Object.keys(cluster.nodeContainers)[0]!;
+  const other = cluster.nodes[0]!;
   await kubectl(['label', 'node', other, `${POOL_LABEL}=${ns}`]);
   try {
     await loseNode(api, kubectl, lost);

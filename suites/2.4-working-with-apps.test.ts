@@ -50,7 +50,7 @@ claim('logs-relayed', async ({ ns, kubectl, api, cluster, nodeOf }) => {
   const { line } = await waitForAccessLine(kubectl, ['logged', '--tail=1'], path);
   // ...and it is the line the runtime captured on the node (stdout and stderr, as crictl shows them).
   const id = pod.status!.containerStatuses![0]!.containerID!.replace(/^containerd:\/\//, '');
-  const onNode = (await nodeOf(pod).exec(['sh', '-c', `crictl logs --tail=1 ${id} 2>&1`])).replace(/\n$/, '');
+  const onNode = (await nodeOf(pod).crictl(['logs', '--tail=1', id], { withStderr: true })).replace(/\n$/, '');
   expect(onNode).toBe(line);
 });
 
