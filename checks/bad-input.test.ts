@@ -29,6 +29,21 @@ const kubectls = mkdtempSync(join(tmpdir(), 'kube-claims-kubectls-'));
 writeFileSync(join(kubectls, 'kubectl-1.37'), `#!/bin/sh\necho '{"clientVersion":{"major":"1","minor":"37","gitVersion":"v1.37.2"}}'\n`, { mode: 0o755 });
 afterAll(() => rmSync(kubectls, { recursive: true, force: true }));
 
+// Kubeconfigs for the existing-cluster rows: one whose server does not answer (port 9, discard),
+// with one context "a"; and a file that is not a kubeconfig.
+const kubeconfigs = mkdtempSync(join(tmpdir(), 'kube-claims-kubeconfigs-'));
+const silent = join(kubeconfigs, 'silent');
+writeFileSync(silent, `apiVersion: v1
+kind: Config
+clusters: [{ name: a, cluster: { server: "https://127.0.0.1:9", insecure-skip-tls-verify: true } }]
+users: [{ name: a, user: { token: t } }]
+contexts: [{ name: a, context: { cluster: a, user: a } }]
+current-context: a
+`);
+const notKubeconfig = join(kubeconfigs, 'notes.txt');
+writeFileSync(notKubeconfig, 'kubectl run does not mean Ready: [\n');
+afterAll(() => rmSync(kubeconfigs, { recursive: true, force: true }));
+
 const rows: Row[] = [
   { mistake: 'an unknown Kubernetes version', env: { KUBE_CLAIMS_K8S_VERSION: '1.20' }, says: /unknown Kubernetes version "1\.20" \(KUBE_CLAIMS_K8S_VERSION\); known: \d/ },
   { mistake: 'an unknown image mode', env: { KUBE_CLAIMS_IMAGES: 'sometimes' }, says: /KUBE_CLAIMS_IMAGES must be "auto", "online" or "offline", not "sometimes"/ },
@@ -45,6 +60,12 @@ const rows: Row[] = [
     env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_K8S_VERSION: '1.37,1.36', KUBE_CLAIMS_KUBECTL: join(kubectls, 'kubectl-{minor}') },
     says: /KUBE_CLAIMS_KUBECTL=\S+\/kubectl-\{minor\} gives \S+\/kubectl-1\.36 for Kubernetes 1\.36\.\d+, which does not run/,
   },
+  { mistake: 'a kubeconfig that cannot be read', env: { KUBE_CLAIMS_KUBECONFIG: '/nonexistent/kubeconfig' }, says: /KUBE_CLAIMS_KUBECONFIG=\/nonexistent\/kubeconfig cannot be read \(ENOENT\)/ },
+  { mistake: 'a kubeconfig that is not one', env: { KUBE_CLAIMS_KUBECONFIG: notKubeconfig }, says: /KUBE_CLAIMS_KUBECONFIG=\S+notes\.txt is not a kubeconfig/ },
+  { mistake: 'a context the kubeconfig does not have', env: { KUBE_CLAIMS_KUBECONFIG: silent, KUBE_CLAIMS_CONTEXT: 'b' }, says: /KUBE_CLAIMS_CONTEXT "b" is not in \S+ \(it has: a\)/ },
+  { mistake: 'a cluster whose server does not answer', env: { KUBE_CLAIMS_KUBECONFIG: silent }, says: /the cluster of context "a" \(https:\/\/127\.0\.0\.1:9\) does not answer: connect ECONNREFUSED 127\.0\.0\.1:9$/m },
+  { mistake: 'a setting of the throwaway cluster beside an existing one', env: { KUBE_CLAIMS_KUBECONFIG: silent, KUBE_CLAIMS_K8S_VERSION: '1.37' }, says: /KUBE_CLAIMS_K8S_VERSION shapes the cluster a run starts; with KUBE_CLAIMS_KUBECONFIG no cluster is started/ },
+  { mistake: 'a context without a kubeconfig', env: { KUBE_CLAIMS_CONTEXT: 'a' }, says: /KUBE_CLAIMS_CONTEXT names a context of KUBE_CLAIMS_KUBECONFIG, which is not set/ },
   { mistake: 'a node image that is not there', env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_NODE_IMAGE: 'kube-claims/node:v0.0.0-missing' }, says: /offline mode needs the image kube-claims\/node:v0\.0\.0-missing, which is not present; build it with: / },
   {
     mistake: 'a catalogue entry with an invalid field',

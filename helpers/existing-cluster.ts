@@ -75,7 +75,9 @@ function reason(err: unknown): string {
     } catch { /* not JSON */ }
     return `HTTP ${e.code}${message ? `: ${message}` : ''}`;
   }
-  return e.cause?.code ?? e.message?.split('\n')[0] ?? String(err);
+  // node-fetch: "request to URL failed, reason: connect ECONNREFUSED 127.0.0.1:9".
+  const first = e.message?.split('\n')[0];
+  return (first && /reason: (.*)$/.exec(first)?.[1]) ?? first ?? String(err);
 }
 
 /** A node Pods may be scheduled on: Ready, not cordoned, no NoSchedule or NoExecute taint. */

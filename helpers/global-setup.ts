@@ -102,6 +102,9 @@ function startWatchdog(runId: string, tmp: string, env: NodeJS.ProcessEnv, names
 
 /** A throwaway k3s cluster in containers, one per Kubernetes version. */
 async function throwawayProvider(settings: Settings, version: VersionRow, runId: string, tmp: string): Promise<ProvidedCluster> {
+  // A cluster that may be kept must outlive this process, which testcontainers' reaper (Ryuk)
+  // would not let it; the watchdog removes what is not kept.
+  if (settings.keep !== 'never') process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   const engine = await containerEngine();
   // Every version's kubectl before the first cluster boots ({minor} names one per version).
   if (settings.kubectl) for (const v of settings.versions) await checkKubectl(settings.kubectl, v);
@@ -182,7 +185,7 @@ async function existingProvider(settings: Settings, existing: NonNullable<Settin
     stop: () => {
       if (removed) return;
       removed = true;
-      say(`removing the run's namespaces (${RUN_LABEL}=${runId}) from the cluster of context "${info.column}"`);
+      say(`removing the run's namespaces (${RUN_LABEL}=${runId}) from ${info.image}`);
       try {
         const out = removeRunNamespaces(info.kubectl, info.kubeconfigPath, runId, NAMESPACE_REMOVAL_SECONDS);
         say(`removed: ${out.trim().split('\n').filter(Boolean).length} namespace(s)`);
@@ -195,7 +198,7 @@ async function existingProvider(settings: Settings, existing: NonNullable<Settin
       const dir = join(keptDir(), runId);
       mkdirSync(dir, { recursive: true });
       copyFileSync(info.kubeconfigPath, join(dir, 'kubeconfig'));
-      say(`KUBE_CLAIMS_KEEP=${keep}: kept the run's namespaces in "${info.column}": kubectl get namespaces -l ${RUN_LABEL}=${runId}`);
+      say(`KUBE_CLAIMS_KEEP=${keep}: kept the run's namespaces in ${info.image}: kubectl get namespaces -l ${RUN_LABEL}=${runId}`);
       say(`  remove them: kubectl delete namespaces -l ${RUN_LABEL}=${runId}; rm -r ${dir}`);
     },
   };

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The claims on a cluster the run did not start (KUBE_CLAIMS_KUBECONFIG), as a team runs them on
+# their own: a cluster is started apart (scripts/start-cluster.ts, with this shell's image
+# settings), then the suite gets only its kubeconfig. Checks that the run touched nothing but its
+# own namespaces (the cluster's namespaces and kube-system's objects are the same after), that
+# none of them remain, that claims which disrupt a cluster are skipped unless allowed, and that a
+# user who may not create namespaces gets one line and exit code 2. The cluster is removed at the end.
+#   usage: scripts/existing-cluster-check.sh [NODES]   (1: the whole suite; 2: the claims across nodes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+nodes=${1:-1}
+
+say() { kc_say "existing-cluster check: $*"; }
+mapfile -t started < <(KUBE_CLAIMS_NODES=$nodes npx tsx scripts/start-cluster.ts)
+[ "${#started[@]}" = 3 ] || kc_die "scripts/start-cluster.ts did not start a cluster"
+run=${started[0]} kubeconfig=${started[1]} kubectl=${started[2]}
+trap 'bash scripts/remove-kept.sh "$run" >&2' EXIT
+k() { "$kubectl" --kubeconfig "$kubeconfig" "$@"; }
+# What the run must leave as it was: every namespace, and what runs in kube-system.
+snapshot() { k get namespaces -o name; k -n kube-system get deployments,daemonsets,services,configmaps -o name; }
+before=$(snapshot)
+
+# The suite sees only the kubeconfig: none of the settings that shape a throwaway cluster.
+suite() {
+  env -u KUBE_CLAIMS_K8S_VERSION -u KUBE_CLAIMS_IMAGES -u KUBE_CLAIMS_NODE_IMAGE -u KUBE_CLAIMS_REGISTRY_MIRROR \
+    -u KUBE_CLAIMS_REGISTRIES_YAML -u KUBE_CLAIMS_NODES \
+    KUBE_CLAIMS_KUBECONFIG="$kubeconfig" KUBE_CLAIMS_KUBECTL="$kubectl" "$@"
+}
+status=0
+report() { node -e 'const r = require(process.argv[1]); const v = r.versions[0];
+  for (const c of r.claims) { const x = c.results[v]; if (process.argv.slice(2).includes(c.id)) console.log(`${c.id}\t${x.state}\t${x.reason ?? ""}`); }' "$PWD/reports/claims.json" "$@"; }
+if [ "$nodes" = 1 ]; then
+  say "the whole suite on a cluster of one node, given its kubeconfig only"
+  suite npm test -- --project 'k8s-*' || status=$?
+  # Disruptive claims are skipped by default, and say why.
+  report container-replaced container-replaced-never | tee /dev/stderr | grep -c $'\tskipped\t.*KUBE_CLAIMS_ALLOW_DISRUPTIVE=true' | grep -qx 2 ||
+    { say "FAILED: the disruptive claims were not skipped with their reason"; status=1; }
+  say "the disruptive claims, allowed"
+  suite env KUBE_CLAIMS_ALLOW_DISRUPTIVE=true npm test -- --project 'k8s-*' -t 'container-replaced' || status=$?
+else
+  say "the claims across nodes on a cluster of $nodes nodes, given its kubeconfig only"
+  suite npm test -- --project 'k8s-*' -t 'pod-ip-reachable-across-nodes|deployment-scales-across-nodes|node-loss-' || status=$?
+  # Losing a node: never a node the run did not start.
+  report node-loss-bare-pod-gone node-loss-deployment-recreates | tee /dev/stderr | grep -c $'\tskipped\t.*never removing a node it did not start' | grep -qx 2 ||
+    { say "FAILED: the node-loss claims were not skipped with their reason"; status=1; }
+fi
+
+left=$(k get namespaces -l "$KC_RUN_LABEL" -o name)
+if [ -n "$left" ]; then say "FAILED: namespaces of the run remain: $left"; status=1; fi
+after=$(snapshot)
+if [ "$before" != "$after" ]; then
+  say "FAILED: the run changed the cluster outside its namespaces:"; diff <(echo "$before") <(echo "$after") >&2 || true; status=1
+fi
+
+# A user who may not create namespaces: one line, exit code 2. (A ServiceAccount with no rights.)
+k create serviceaccount kube-claims-reader -n default >/dev/null
+token=$(k create token kube-claims-reader -n default)
+limited=$(mktemp "${TMPDIR:-/tmp}/kube-claims-limited-XXXXXX")
+cp "$kubeconfig" "$limited"
+"$kubectl" --kubeconfig "$limited" config set-credentials reader --token="$token" >/dev/null
+"$kubectl" --kubeconfig "$limited" config set-context --current --user=reader >/dev/null
+set +e
+out=$(env -u KUBE_CLAIMS_K8S_VERSION -u KUBE_CLAIMS_IMAGES -u KUBE_CLAIMS_NODE_IMAGE -u KUBE_CLAIMS_REGISTRY_MIRROR -u KUBE_CLAIMS_NODES \
+  KUBE_CLAIMS_KUBECONFIG="$limited" KUBE_CLAIMS_KUBECTL="$kubectl" CI=true npx vitest run --project 'k8s-*' 2>&1)
+rc=$?
+set -e
+rm -f "$limited"
+k delete serviceaccount kube-claims-reader -n default >/dev/null
+if [ "$rc" = 2 ] && grep -q 'may not create namespaces' <<<"$out" && ! grep -qE '^\s+at .+:[0-9]+:[0-9]+\)?$' <<<"$out"; then
+  say "a user who may not create namespaces: $(grep 'may not create namespaces' <<<"$out")"
+else
+  say "FAILED: a user who may not create namespaces got exit $rc:"; echo "$out" | tail -20 >&2; status=1
+fi
+[ "$status" = 0 ] && say "passed ($nodes node(s))"
+exit "$status"
