@@ -15,7 +15,7 @@ export default defineConfig({
       // An existing cluster (KUBE_CLAIMS_KUBECONFIG) is one project; its version is the server's.
       ...(settings.existing ? ['existing'] : settings.versions.map((v) => v.kubernetes)).map((name) => ({
         extends: true as const,
-        test: { name: `k8s-${name}`, include: ['suites/**/*.test.ts'], globalSetup: ['helpers/global-setup.ts'] },
+        test: { name: `k8s-${name}`, include: ['suites/**/*.test.ts'], globalSetup: ['helpers/cluster/global-setup.ts'] },
       })),
       // The harness's own checks (bad input, ...): no cluster.
       { extends: true as const, test: { name: 'checks', include: ['checks/**/*.test.ts'] } },
@@ -29,6 +29,6 @@ export default defineConfig({
     hookTimeout: 300_000 * settings.timeScale,
     // Show console output (the diagnostics) only for tests that failed.
     silent: 'passed-only',
-    reporters: ['default', './helpers/claims-reporter.ts'],
+    reporters: ['default', './helpers/report/claims-reporter.ts'],
   },
 });

@@ -1,6 +1,6 @@
 // The field paths that failure messages name: read from real API objects' shapes.
 import { describe, expect, test } from 'vitest';
-import { check, describeExpectation, field, isAbsent, mismatches, oneOf, readyIsTrue, valueAt } from '../helpers/conditions.js';
+import { check, describeExpectation, field, isAbsent, mismatches, oneOf, readyIsTrue, valueAt } from '../helpers/verbs/conditions.js';
 
 const pod = {
   kind: 'Pod',

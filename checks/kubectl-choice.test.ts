@@ -1,7 +1,7 @@
 // Which kubectl a run may use: the cluster's own only where the node image's platform is this
 // machine's (GOOS/GOARCH, as `docker image inspect` names it), and KUBE_CLAIMS_KUBECTL's {minor}.
 import { describe, expect, test } from 'vitest';
-import { hostPlatform } from '../helpers/kubectl.js';
+import { hostPlatform } from '../helpers/verbs/kubectl.js';
 import { kubectlFor, resolveVersion } from '../helpers/settings.js';
 
 describe('the cluster\'s own kubectl', () => {

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { manifestPath } from '../helpers/manifests.js';
+import { manifestPath } from '../helpers/fixtures/manifests.js';
 
 interface Container { name: string; command?: string[]; args?: string[] }
 

@@ -5,7 +5,7 @@
 // closed port, and a registry on localhost answering as Docker Hub does (429 TOOMANYREQUESTS,
 // 401 UNAUTHORIZED, 403 DENIED, 404 MANIFEST_UNKNOWN); the others are moby's and Docker Hub's texts.
 import { describe, expect, test } from 'vitest';
-import { classifyPullFailure, pullFailureAdvice, type PullFailureKind } from '../helpers/image-mode.js';
+import { classifyPullFailure, pullFailureAdvice, type PullFailureKind } from '../helpers/cluster/image-mode.js';
 
 const seen: [string, PullFailureKind][] = [
   // No registry can be reached: no name resolution, nothing listening, no route (the first two seen).

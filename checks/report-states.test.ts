@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import { catalogue, checkCatalogue, CORRECTS_NOTES, DIFFERS, NOTE } from '../helpers/claims.js';
-import { passedResult } from '../helpers/claims-reporter.js';
-import { buildReport, type ClaimsReport, mergeReports, type Outcome, writeReports } from '../helpers/report.js';
+import { catalogue, checkCatalogue, CORRECTS_NOTES, DIFFERS, NOTE } from '../helpers/fixtures/claims.js';
+import { passedResult } from '../helpers/report/claims-reporter.js';
+import { buildReport, type ClaimsReport, mergeReports, type Outcome, writeReports } from '../helpers/report/report.js';
 
 const correction = 'The notes list Ready as a phase after Running; phases are Pending, Running, Succeeded, Failed, Unknown, and Ready is a condition';
 const version = '1.37.2';

@@ -1,8 +1,8 @@
-// The Terminal (helpers/terminal.ts) on either `script`: util-linux's (Linux) and BSD's (macOS,
+// The Terminal (helpers/fixtures/terminal.ts) on either `script`: util-linux's (Linux) and BSD's (macOS,
 // the BSDs) take different arguments. The real run uses this machine's script; run this file
 // with a BSD script first on PATH to check that form end to end.
 import { describe, expect, test } from 'vitest';
-import { scriptCommand, scriptFlavour, Terminal } from '../helpers/terminal.js';
+import { scriptCommand, scriptFlavour, Terminal } from '../helpers/fixtures/terminal.js';
 
 describe('which script', () => {
   test('util-linux names itself in --version', () => {

@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
-import type { ClaimsReport } from '../helpers/report.js';
+import type { ClaimsReport } from '../helpers/report/report.js';
 import { projectRoot } from '../helpers/settings.js';
-import { containerEngine, labelledContainers } from '../helpers/engine.js';
+import { containerEngine, labelledContainers } from '../helpers/cluster/engine.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -68,7 +68,7 @@ async function sampleNode(nodeId: string): Promise<{ cpu: Record<string, number>
   }
 }
 
-/** The kind of a recorded step, by its name (helpers/steps.ts records every one). */
+/** The kind of a recorded step, by its name (helpers/fixtures/steps.ts records every one). */
 const KINDS: [string, RegExp][] = [
   ['namespace: create (with its ServiceAccount wait)', /^create (the test|another) namespace/],
   ['  of which: ServiceAccount wait', /^wait for ServiceAccount default/],

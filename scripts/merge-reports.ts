@@ -1,7 +1,7 @@
 // Merge the claims reports of several CI jobs (one per Kubernetes version) into one table.
 //   usage: npx tsx scripts/merge-reports.ts OUT_DIR REPORT.json...
 import { readFileSync } from 'node:fs';
-import { type ClaimsReport, mergeReports, summaryLine, writeReports } from '../helpers/report.js';
+import { type ClaimsReport, mergeReports, summaryLine, writeReports } from '../helpers/report/report.js';
 
 const [out, ...inputs] = process.argv.slice(2);
 if (!out || inputs.length === 0) {

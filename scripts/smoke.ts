@@ -4,8 +4,8 @@
 //   usage: npx tsx scripts/smoke.ts [KUBERNETES_VERSION] [IMAGE]
 // Prints "boot: N s" (container start to node Ready). Exits non-zero with the reason on failure.
 import { getContainerRuntimeClient } from 'testcontainers';
-import { startCluster, type StartedCluster } from '../helpers/cluster.js';
-import { CRICTL_TIMEOUT } from '../helpers/node.js';
+import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
+import { CRICTL_TIMEOUT } from '../helpers/fixtures/node.js';
 import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] ${line}\n`);

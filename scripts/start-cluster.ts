@@ -7,10 +7,10 @@
 // Prints, on stdout, three lines: the run id, the kubeconfig's path, and a kubectl for it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCluster, type StartedCluster } from '../helpers/cluster.js';
-import { containerEngine } from '../helpers/engine.js';
-import { resolveImageMode } from '../helpers/image-mode.js';
-import { chooseKubectl } from '../helpers/kubectl.js';
+import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
+import { containerEngine } from '../helpers/cluster/engine.js';
+import { resolveImageMode } from '../helpers/cluster/image-mode.js';
+import { chooseKubectl } from '../helpers/verbs/kubectl.js';
 import { keptDir, readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] ${line}\n`);

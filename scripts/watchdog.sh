@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The run's reaper, started detached by the test run (helpers/global-setup.ts): when process
+# The run's reaper, started detached by the test run (helpers/cluster/global-setup.ts): when process
 # PID ends, however it ends (SIGKILL included), remove what the run labelled
 # kube-claims.run=RUN (containers with their anonymous volumes, networks, volumes) and the
 # run's temporary folder. A run that ends normally has removed them already; this finds

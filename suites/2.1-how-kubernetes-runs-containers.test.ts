@@ -3,15 +3,15 @@ import * as k8s from '@kubernetes/client-node';
 import ipaddr from 'ipaddr.js';
 import semver from 'semver';
 import { expect } from 'vitest';
-import { describeBlock, describeField, describeSection } from '../helpers/describe.js';
-import { type Api, claim } from '../helpers/fixtures.js';
-import { check, expectFields, field, isSet, oneOf } from '../helpers/conditions.js';
-import { condition, summary, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/pods.js';
-import { waitUntil } from '../helpers/wait.js';
-import type { BackgroundKubectl } from '../helpers/kubectl.js';
-import { waitForEndpoint, waitForEvent } from '../helpers/cluster-waits.js';
-import { markedPath, waitForAccessLine, accessLineFor } from '../helpers/access-log.js';
-import { listeningPorts, localAddresses, READ_FIB_TRIE, READ_TCP_SOCKETS } from '../helpers/kernel.js';
+import { describeBlock, describeField, describeSection } from '../helpers/verbs/describe.js';
+import { type Api, claim } from '../helpers/fixtures/fixtures.js';
+import { check, expectFields, field, isSet, oneOf } from '../helpers/verbs/conditions.js';
+import { condition, summary, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/verbs/pods.js';
+import { waitUntil } from '../helpers/verbs/wait.js';
+import type { BackgroundKubectl } from '../helpers/verbs/kubectl.js';
+import { waitForEndpoint, waitForEvent } from '../helpers/verbs/cluster-waits.js';
+import { markedPath, waitForAccessLine, accessLineFor } from '../helpers/verbs/access-log.js';
+import { listeningPorts, localAddresses, READ_FIB_TRIE, READ_TCP_SOCKETS } from '../helpers/cluster/kernel.js';
 
 claim('pod-wraps-containers', async ({ ns, kubectl, api, cluster }) => {
   const run = await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`]);

@@ -1,14 +1,14 @@
 // Section 2.2: Running pods with controllers.
 import type * as k8s from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import { field, isAbsent } from '../helpers/conditions.js';
-import { type Api, claim } from '../helpers/fixtures.js';
-import { listPods, waitForPod, waitForPodGone, waitForPodReady, waitForReadyPods, watchPods } from '../helpers/pods.js';
-import type { StartedAgent } from '../helpers/cluster.js';
-import { step } from '../helpers/steps.js';
-import { markedPath, waitForAccessLine } from '../helpers/access-log.js';
-import type { Kubectl } from '../helpers/kubectl.js';
-import { waitUntil } from '../helpers/wait.js';
+import { field, isAbsent } from '../helpers/verbs/conditions.js';
+import { type Api, claim } from '../helpers/fixtures/fixtures.js';
+import { listPods, waitForPod, waitForPodGone, waitForPodReady, waitForReadyPods, watchPods } from '../helpers/verbs/pods.js';
+import type { StartedAgent } from '../helpers/cluster/cluster.js';
+import { step } from '../helpers/fixtures/steps.js';
+import { markedPath, waitForAccessLine } from '../helpers/verbs/access-log.js';
+import type { Kubectl } from '../helpers/verbs/kubectl.js';
+import { waitUntil } from '../helpers/verbs/wait.js';
 
 const controllerOf = (obj: { metadata?: k8s.V1ObjectMeta }) => obj.metadata?.ownerReferences?.find((o) => o.controller);
 

@@ -1,7 +1,7 @@
 // Section 2.3: Defining deployments in application manifests.
 import { expect } from 'vitest';
-import { claim } from '../helpers/fixtures.js';
-import { waitForPodReady, waitForReadyPods } from '../helpers/pods.js';
+import { claim } from '../helpers/fixtures/fixtures.js';
+import { waitForPodReady, waitForReadyPods } from '../helpers/verbs/pods.js';
 
 claim('apply-pod-manifest', async ({ ns, kubectl, api, manifests }) => {
   const applied = await kubectl(['apply', '-f', manifests.file('pod.yaml')]);

@@ -2,12 +2,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { claim } from '../helpers/fixtures.js';
-import { waitForPodReady, waitForReadyPods } from '../helpers/pods.js';
-import { waitUntil } from '../helpers/wait.js';
-import { markedPath, waitForAccessLine } from '../helpers/access-log.js';
-import { localAddresses, READ_FIB_TRIE } from '../helpers/kernel.js';
-import { Terminal } from '../helpers/terminal.js';
+import { claim } from '../helpers/fixtures/fixtures.js';
+import { waitForPodReady, waitForReadyPods } from '../helpers/verbs/pods.js';
+import { waitUntil } from '../helpers/verbs/wait.js';
+import { markedPath, waitForAccessLine } from '../helpers/verbs/access-log.js';
+import { localAddresses, READ_FIB_TRIE } from '../helpers/cluster/kernel.js';
+import { Terminal } from '../helpers/fixtures/terminal.js';
 
 /** Where the hello page lives in both the book's image and ours (images/contract.md). */
 const WEB_ROOT = '/usr/share/nginx/html';

@@ -1,8 +1,8 @@
 // Section 2.5: Understanding Kubernetes resource management.
 import { expect } from 'vitest';
-import { claim } from '../helpers/fixtures.js';
-import { listPods, waitForPodGone, waitForPodReady, waitForReadyPods, watchPods } from '../helpers/pods.js';
-import { waitUntil } from '../helpers/wait.js';
+import { claim } from '../helpers/fixtures/fixtures.js';
+import { listPods, waitForPodGone, waitForPodReady, waitForReadyPods, watchPods } from '../helpers/verbs/pods.js';
+import { waitUntil } from '../helpers/verbs/wait.js';
 
 claim('delete-unmanaged-gone', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['run', 'bare', `--image=${cluster.images.hello}`]);

@@ -1,7 +1,7 @@
 // Section 2.6: Lab.
 import { expect } from 'vitest';
-import { claim } from '../helpers/fixtures.js';
-import { waitForPodReady, waitForReadyPods } from '../helpers/pods.js';
+import { claim } from '../helpers/fixtures/fixtures.js';
+import { waitForPodReady, waitForReadyPods } from '../helpers/verbs/pods.js';
 
 claim('lab-whoami', async ({ ns, kubectl, api, manifests, forward }) => {
   expect((await kubectl(['apply', '-f', manifests.file('whoami.yaml')])).stdout.trim()).toBe('deployment.apps/whoami created');

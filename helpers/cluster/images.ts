@@ -2,7 +2,7 @@
 // locally built equivalents (offline, preloaded into the node). Tests use only the contract
 // at the end of the claims catalogue, so either set passes.
 import { join } from 'node:path';
-import { cacheDir, type ResolvedMode } from './settings.js';
+import { cacheDir, type ResolvedMode } from '../settings.js';
 
 export interface FixtureImages {
   /** HTML page on port 80, one log line per request, has sh, wget, hostname, tar. */

@@ -6,8 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import type Dockerode from 'dockerode';
 import { type ContainerRuntimeClient, getContainerRuntimeClient } from 'testcontainers';
-import { RUN_LABEL } from './facts.mjs';
-import { SettingError } from './settings.js';
+import { RUN_LABEL } from '../facts.mjs';
+import { SettingError } from '../settings.js';
 
 let engine: { client: ContainerRuntimeClient; dockerode: Dockerode; cliEnv: NodeJS.ProcessEnv } | undefined;
 

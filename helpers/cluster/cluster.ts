@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import semver from 'semver';
 import { fixtureTarballs, type FixtureImages, fixtureImages } from './images.js';
-import { keptDir, type ResolvedMode, SettingError, type VersionRow } from './settings.js';
-import { waitForDefaultServiceAccount, waitForNodes } from './cluster-waits.js';
-import { DEFAULT_BOOT_TIMEOUT_SECONDS, RUN_LABEL } from './facts.mjs';
+import { keptDir, type ResolvedMode, SettingError, type VersionRow } from '../settings.js';
+import { waitForDefaultServiceAccount, waitForNodes } from '../verbs/cluster-waits.js';
+import { DEFAULT_BOOT_TIMEOUT_SECONDS, RUN_LABEL } from '../facts.mjs';
 import { containerEngine, dockerSync, labelledContainers, removeContainersSync } from './engine.js';
 
 // Label on every container kube-claims starts, so leftovers can always be found and removed.

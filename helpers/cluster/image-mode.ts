@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { getContainerRuntimeClient, ImageName } from 'testcontainers';
 import { imagePresent } from './cluster.js';
 import { fixtureTarballs } from './images.js';
-import { projectRoot, SettingError, type ImageMode, type ResolvedMode, type VersionRow } from './settings.js';
+import { projectRoot, SettingError, type ImageMode, type ResolvedMode, type VersionRow } from '../settings.js';
 
 type Say = (line: string) => void;
 

@@ -8,10 +8,10 @@ import { dirname, join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import semver from 'semver';
 import type { ClusterInfo, Feature } from './context.js';
-import { RUN_LABEL, supportedVersions } from './facts.mjs';
+import { RUN_LABEL, supportedVersions } from '../facts.mjs';
 import { bookImages } from './images.js';
-import { chooseKubectl } from './kubectl.js';
-import { SettingError } from './settings.js';
+import { chooseKubectl } from '../verbs/kubectl.js';
+import { SettingError } from '../settings.js';
 
 /** How long the server may take to answer the run's first requests. */
 const ANSWER_TIMEOUT_MS = 15_000;

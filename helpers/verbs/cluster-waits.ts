@@ -1,4 +1,4 @@
-// Small verbs for the waits that repeat, beyond pods (helpers/pods.ts): nodes, the default
+// Small verbs for the waits that repeat, beyond pods (helpers/verbs/pods.ts): nodes, the default
 // ServiceAccount, events, EndpointSlices. Each names what it awaits and what it saw instead.
 import * as k8s from '@kubernetes/client-node';
 import { describeExpectation, type FieldExpectation, mismatches, readyIsTrue } from './conditions.js';

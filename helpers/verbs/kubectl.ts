@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
-import { cacheDir, kubectlFor, SettingError, type VersionRow } from './settings.js';
-import { boundedTimeout, step } from './steps.js';
-import { containerEngine } from './engine.js';
+import { cacheDir, kubectlFor, SettingError, type VersionRow } from '../settings.js';
+import { boundedTimeout, step } from '../fixtures/steps.js';
+import { containerEngine } from '../cluster/engine.js';
 
 export interface KubectlResult {
   stdout: string;

@@ -1,6 +1,6 @@
 // Small verbs about pods, built on client-node. They wait; they do not assert.
 import * as k8s from '@kubernetes/client-node';
-import type { Api } from './fixtures.js';
+import type { Api } from '../fixtures/fixtures.js';
 import type { Kubectl } from './kubectl.js';
 import { describeExpectation, type FieldExpectation, mismatches, readyIsTrue } from './conditions.js';
 import { waitUntil } from './wait.js';

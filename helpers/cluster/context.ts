@@ -1,7 +1,7 @@
 // What globalSetup hands to every test file (structured-cloneable only).
 import type { JoinSpec } from './cluster.js';
 import type { FixtureImages } from './images.js';
-import type { ResolvedMode } from './settings.js';
+import type { ResolvedMode } from '../settings.js';
 
 /** In the run's tmpDir: the namespaces tests kept (KUBE_CLAIMS_KEEP), one per line. */
 export const KEPT_NAMESPACES = 'kept-namespaces';

@@ -4,9 +4,9 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 import { buildReport, type ClaimResult, type RunInfo, summaryLine, writeReports } from './report.js';
-import { projectRoot } from './settings.js';
-import { CORRECTS_NOTES, DIFFERS, NOTE } from './claims.js';
-import type { ClaimMeta } from './fixtures.js';
+import { projectRoot } from '../settings.js';
+import { CORRECTS_NOTES, DIFFERS, NOTE } from '../fixtures/claims.js';
+import type { ClaimMeta } from '../fixtures/fixtures.js';
 
 export default class ClaimsReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {

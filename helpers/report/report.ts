@@ -3,8 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
-import { catalogue } from './claims.js';
-import type { Step } from './steps.js';
+import { catalogue } from '../fixtures/claims.js';
+import type { Step } from '../fixtures/steps.js';
 
 /**
  * passed: the cluster behaves as the book says; differs: it does not on this version, as the
@@ -116,7 +116,7 @@ export function renderMarkdown(report: ClaimsReport): string {
       const run = report.runs![v]!;
       const nodes = run.nodes && run.nodes > 1 ? `${run.nodes} nodes, ` : '';
       const settings = run.settings?.length ? `; cluster settings: ${run.settings.map((x) => `\`${x}\``).join(', ')}` : '';
-      // An existing cluster's "node image" names the cluster (helpers/existing-cluster.ts).
+      // An existing cluster's "node image" names the cluster (helpers/cluster/existing-cluster.ts).
       const where = run.nodeImage.startsWith('existing cluster') ? run.nodeImage : `node image \`${run.nodeImage}\``;
       return `Kubernetes ${v}: ${nodes}${where} (${run.mode} images), kubectl ${run.kubectl}${settings}.`;
     }),

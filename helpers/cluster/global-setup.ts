@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
-import { checkKubectl, chooseKubectl } from './kubectl.js';
-import { cacheDir, exitOnSettingError, keptDir, kubectlFor, projectRoot, readSettings, resolveVersion, SettingError, type Settings, type VersionRow } from './settings.js';
+import { checkKubectl, chooseKubectl } from '../verbs/kubectl.js';
+import { cacheDir, exitOnSettingError, keptDir, kubectlFor, projectRoot, readSettings, resolveVersion, SettingError, type Settings, type VersionRow } from '../settings.js';
 import { connectExistingCluster, removeRunNamespaces } from './existing-cluster.js';
-import { addonImages, RUN_LABEL } from './facts.mjs';
+import { addonImages, RUN_LABEL } from '../facts.mjs';
 import { containerEngine } from './engine.js';
 import { resolveImageMode } from './image-mode.js';
-import { checkSuites } from './suite-check.js';
+import { checkSuites } from '../fixtures/suite-check.js';
 import { type ClusterInfo, KEPT_NAMESPACES } from './context.js';
 
 function say(line: string) {

@@ -1,6 +1,6 @@
 // Polling with a bound: every wait says what it awaited and what it saw instead.
 import { setTimeout as delay } from 'node:timers/promises';
-import { boundedTimeout, step } from './steps.js';
+import { boundedTimeout, step } from '../fixtures/steps.js';
 
 export class WaitTimeoutError extends Error {}
 
