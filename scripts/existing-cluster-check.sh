@@ -37,7 +37,7 @@ status=0
 report() { node -e 'const r = require(process.argv[1]); const v = r.versions[0];
   for (const c of r.claims) { const x = c.results[v]; if (process.argv.slice(2).includes(c.id)) console.log(`${c.id}\t${x.state}\t${x.reason ?? ""}`); }' "$PWD/reports/claims.json" "$@"; }
 if [ "$nodes" = 1 ]; then
-  say "the whole suite on a cluster of one node, given its kubeconfig only"
+  say "${only[*]:-the whole chapter} on a cluster of one node, given its kubeconfig only"
   suite npm test -- --project 'k8s-*' "${only[@]}" || status=$?
   # Disruptive claims are skipped by default, and say why.
   # (Printed with >&2: `tee /dev/stderr` would reopen a log file that stderr goes to, and truncate it.)
@@ -60,6 +60,41 @@ if [ -n "$left" ]; then say "FAILED: namespaces of the run remain: $left"; statu
 after=$(snapshot)
 if [ "$before" != "$after" ]; then
   say "FAILED: the run changed the cluster outside its namespaces:"; diff <(echo "$before") <(echo "$after") >&2 || true; status=1
+fi
+
+# A cluster whose policy refuses privileged Pods (a ValidatingAdmissionPolicy, as a policy engine
+# would): the claims that reach a node are skipped with the refusal, not failed.
+if [ "$nodes" = 1 ]; then
+  k apply -f - >/dev/null <<'YAML'
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: { name: kube-claims-check-no-privileged }
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{ apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods] }]
+  validations:
+    - expression: "!object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged)"
+      message: privileged containers are not allowed here
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: { name: kube-claims-check-no-privileged }
+spec:
+  policyName: kube-claims-check-no-privileged
+  validationActions: [Deny]
+YAML
+  # The binding takes effect once the API server has loaded it: wait until a privileged Pod is refused.
+  for _ in $(seq 1 60); do
+    k run kube-claims-probe -n default --image=busybox --dry-run=server --overrides='{"spec":{"containers":[{"name":"p","image":"busybox","securityContext":{"privileged":true}}]}}' >/dev/null 2>&1 || break
+    sleep 1
+  done
+  say "a policy that refuses privileged Pods: the node-level claims skip with the refusal"
+  suite npm test -- --project 'k8s-*' -t 'runtime-runs-containers|logs-relayed' || status=$?
+  seen=$(report runtime-runs-containers logs-relayed); echo "$seen" >&2
+  grep -c $'\tskipped\t.*which this cluster refused: .*privileged containers are not allowed here' <<<"$seen" | grep -qx 2 ||
+    { say "FAILED: the node-level claims were not skipped with the policy's refusal"; status=1; }
+  k delete validatingadmissionpolicybinding,validatingadmissionpolicy kube-claims-check-no-privileged >/dev/null
 fi
 
 # A user who may not create namespaces: one line, exit code 2. (A ServiceAccount with no rights.)
