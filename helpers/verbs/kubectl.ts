@@ -39,6 +39,9 @@ export type Kubectl = ((args: string[], opts?: KubectlOptions) => Promise<Kubect
   readonly binary: string;
 };
 
+/** kubectl's words when it could not reach the API server at all (the request was not sent). */
+const NOT_CONNECTED = /^Unable to connect to the server: (net\/http: TLS handshake timeout|dial tcp \S+: (connect: connection refused|i\/o timeout))/m;
+
 export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
   const run = (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> =>
     step(`kubectl ${args.join(' ')}`, () => runKubectl(args, opts));
@@ -46,13 +49,21 @@ export function bindKubectl(binary: string, kubeconfig: string, namespace?: stri
     const ns = opts.namespace ?? namespace;
     const full = ['--kubeconfig', kubeconfig, ...(ns ? ['--namespace', ns] : []), ...args];
     const bound = boundedTimeout(opts.timeoutMs ?? 120_000);
-    const res = await execa(binary, full, {
+    const deadline = Date.now() + bound.ms;
+    const attempt = () => execa(binary, full, {
       reject: false,
       input: opts.input,
-      timeout: bound.ms,
+      timeout: Math.max(1, deadline - Date.now()),
       env: { KUBECONFIG: kubeconfig },
       stripFinalNewline: !opts.raw,
     });
+    let res = await attempt();
+    // kubectl never reached the API server (a busy or emulated server missed Go's 10 s TLS
+    // handshake limit, or refused the connection): nothing was sent, so a person would run it
+    // again, and so does this, within the same time limit. Any other failure is the result.
+    for (let tries = 1; tries < 3 && res.exitCode !== 0 && !res.timedOut && NOT_CONNECTED.test(res.stderr) && deadline - Date.now() > 1_000; tries++) {
+      res = await attempt();
+    }
     const result = { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode ?? -1 };
     if (result.exitCode !== 0 && opts.reject !== false) {
       const why = res.timedOut ? `timed out after ${Math.round(bound.ms / 100) / 10}s${bound.cut ? " (the rest of the test's time)" : ''}` : `exit ${result.exitCode}`;
