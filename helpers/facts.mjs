@@ -73,6 +73,17 @@ export function addonImages(row) {
   ];
 }
 
+/**
+ * The image of the node debugger Pods (`kubectl debug node/...`): k3s's own mirror of busybox,
+ * public on Docker Hub and held by every node image this project builds.
+ * @param {VersionRow} row
+ */
+export function debugImage(row) {
+  const busybox = addonImages(row).find((a) => a.name === 'busybox');
+  if (!busybox) throw new Error('the add-on images have no busybox');
+  return busybox.image;
+}
+
 // The command line, for bash:
 //   shell                   KC_CACHE=..., KC_RUN_LABEL=..., KC_BOOT_TIMEOUT=... (for eval)
 //   version WANTED FIELD    a field of the version's row (exit 2 if unknown)

@@ -5,13 +5,12 @@
 // (KUBE_CLAIMS_IMAGES, KUBE_CLAIMS_NODE_IMAGE, KUBE_CLAIMS_REGISTRY_MIRROR, KUBE_CLAIMS_NODES).
 //   usage: npx tsx scripts/start-cluster.ts [KUBERNETES_VERSION]
 // Prints, on stdout, three lines: the run id, the kubeconfig's path, and a kubectl for it.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
+import { startCluster, type StartedCluster, writeKeptRecord } from '../helpers/cluster/cluster.js';
 import { containerEngine } from '../helpers/cluster/engine.js';
 import { resolveImageMode } from '../helpers/cluster/image-mode.js';
 import { chooseKubectl } from '../helpers/verbs/kubectl.js';
-import { keptDir, readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
+import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] ${line}\n`);
 let cluster: StartedCluster | undefined;
@@ -32,15 +31,13 @@ async function main(): Promise<void> {
   const mode = await resolveImageMode(settings.mode, version, settings.nodeImage, say);
   // A run id whose owner is this short-lived process; the kept record keeps sweeps off it.
   const runId = `${process.pid}-${Date.now()}`;
-  const dir = join(keptDir(), runId);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'namespaces'), '');
+  // Recorded as kept before it starts, so that another run's sweep never takes it for a leftover.
+  const dir = writeKeptRecord(runId, { namespaces: '' });
   cluster = await startCluster({
     version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
   });
-  writeFileSync(join(dir, 'container'), `${cluster.containerId}\n`);
+  writeKeptRecord(runId, { containerId: cluster.containerId, kubeconfig: cluster.kubeconfig });
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, cluster.kubeconfig, { mode: 0o600 });
   const imageId = (await engine.dockerode.getContainer(cluster.containerId).inspect()).Image;
   const kubectl = await chooseKubectl({ serverVersion: version.kubernetes, containerId: cluster.containerId, imageId });
   say(`cluster ${version.kubernetes} left running (${Object.keys(cluster.nodeContainers).length} node(s)); remove it with: bash scripts/remove-kept.sh ${runId}`);

@@ -1,7 +1,7 @@
 // Cluster lifecycle: one throwaway single-node cluster in a container, started with
 // @testcontainers/k3s from either the official rancher/k3s image (online) or the node image
 // this project builds from source (offline, scripts/build-node-image.sh).
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
 import { GenericContainer, ImageName, Wait } from 'testcontainers';
@@ -272,6 +272,21 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     if (err instanceof Error && lastLines.length) err.message += `\nthe node's last lines:\n${lastLines.map((l) => `  ${l}`).join('\n')}`;
     throw err;
   }
+}
+
+/**
+ * The record of a cluster kept on purpose (KUBE_CLAIMS_KEEP, scripts/start-cluster.ts), under
+ * keptDir()/RUN: its kubeconfig, its server container and the namespaces kept in it. Sweeps
+ * (removeLeftovers, the watchdog, .ci/run) leave a run with a record alone;
+ * scripts/remove-kept.sh reads it. Writes the parts given; returns the record's folder.
+ */
+export function writeKeptRecord(runId: string, parts: { kubeconfig?: string; containerId?: string; namespaces?: string }): string {
+  const dir = join(keptDir(), runId);
+  mkdirSync(dir, { recursive: true });
+  if (parts.kubeconfig !== undefined) writeFileSync(join(dir, 'kubeconfig'), parts.kubeconfig, { mode: 0o600 });
+  if (parts.containerId !== undefined) writeFileSync(join(dir, 'container'), `${parts.containerId}\n`);
+  if (parts.namespaces !== undefined) writeFileSync(join(dir, 'namespaces'), parts.namespaces);
+  return dir;
 }
 
 /**

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import semver from 'semver';
 import type { ClusterInfo, Feature } from './context.js';
-import { RUN_LABEL, supportedVersions } from '../facts.mjs';
+import { debugImage, RUN_LABEL, supportedVersions } from '../facts.mjs';
 import { bookImages } from './images.js';
 import { chooseKubectl } from '../verbs/kubectl.js';
 import { SettingError } from '../settings.js';
@@ -16,8 +16,6 @@ import { SettingError } from '../settings.js';
 /** How long the server may take to answer the run's first requests. */
 const ANSWER_TIMEOUT_MS = 15_000;
 
-/** The image of the node debugger Pods: k3s's own mirror of busybox, public on Docker Hub. */
-export const DEBUG_IMAGE = `rancher/mirrored-library-busybox:${supportedVersions[0]!.busybox}`;
 
 export interface ExistingClusterOptions {
   kubeconfig: string;
@@ -57,12 +55,12 @@ export function loadKubeconfig(path: string, context?: string): k8s.KubeConfig {
   return config;
 }
 
+/** `promise`, or a rejection once ANSWER_TIMEOUT_MS has passed (the timer does not hold the process). */
 function withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000}s (${what})`)), ANSWER_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  const signal = AbortSignal.timeout(ANSWER_TIMEOUT_MS);
+  const timeout = new Promise<never>((_, reject) => signal.addEventListener('abort', () =>
+    reject(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000}s (${what})`)), { once: true }));
+  return Promise.race([promise, timeout]);
 }
 
 /** A request's failure in a few words: the HTTP status and the server's message, or the network error. */
@@ -138,7 +136,7 @@ export async function connectExistingCluster(opts: ExistingClusterOptions): Prom
     version,
     nodes,
     features,
-    debugImage: DEBUG_IMAGE,
+    debugImage: debugImage(supportedVersions[0]!),
     image: `existing cluster "${context}" (${server}, ${gitVersion})`,
     mode: 'online',
     kubeconfig,

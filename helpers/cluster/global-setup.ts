@@ -1,15 +1,15 @@
 // vitest globalSetup, once per project (one project per Kubernetes version): start the
 // cluster, hand its kubeconfig to every test file, stop it at the end, also on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { removeLeftovers, startCluster, type StartedCluster } from './cluster.js';
+import { removeLeftovers, startCluster, type StartedCluster, writeKeptRecord } from './cluster.js';
 import { checkKubectl, chooseKubectl } from '../verbs/kubectl.js';
 import { cacheDir, exitOnSettingError, keptDir, kubectlFor, projectRoot, readSettings, resolveVersion, SettingError, type Settings, type VersionRow } from '../settings.js';
 import { connectExistingCluster, removeRunNamespaces } from './existing-cluster.js';
-import { addonImages, RUN_LABEL } from '../facts.mjs';
+import { debugImage, RUN_LABEL } from '../facts.mjs';
 import { containerEngine } from './engine.js';
 import { resolveImageMode } from './image-mode.js';
 import { checkSuites } from '../fixtures/suite-check.js';
@@ -142,7 +142,7 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
       nodes,
       // The run's own cluster: it may disrupt it, and add and lose nodes of its own.
       features: [...(nodes.length >= 2 ? ['two-nodes' as const, 'own-nodes' as const] : []), 'disruptive'],
-      debugImage: addonImages(version).find((a) => a.name === 'busybox')!.image,
+      debugImage: debugImage(version),
       image: cluster.image,
       mode,
       kubeconfig: cluster.kubeconfig,
@@ -195,9 +195,7 @@ async function existingProvider(settings: Settings, existing: NonNullable<Settin
     },
     keep: (keep) => {
       removed = true;
-      const dir = join(keptDir(), runId);
-      mkdirSync(dir, { recursive: true });
-      copyFileSync(info.kubeconfigPath, join(dir, 'kubeconfig'));
+      const dir = writeKeptRecord(runId, { kubeconfig: info.kubeconfig });
       say(`KUBE_CLAIMS_KEEP=${keep}: kept the run's namespaces in ${info.image}: kubectl get namespaces -l ${RUN_LABEL}=${runId}`);
       say(`  remove them: kubectl delete namespaces -l ${RUN_LABEL}=${runId}; rm -r ${dir}`);
     },
@@ -213,13 +211,9 @@ const NAMESPACE_REMOVAL_SECONDS = 120;
  * how to look around and how to remove it all.
  */
 function keepCluster(cluster: StartedCluster, runId: string, tmp: string, keep: string): void {
-  const dir = join(keptDir(), runId);
-  mkdirSync(dir, { recursive: true });
-  const kubeconfig = join(dir, 'kubeconfig');
-  copyFileSync(join(tmp, 'kubeconfig'), kubeconfig);
   const kept = existsSync(join(tmp, KEPT_NAMESPACES)) ? readFileSync(join(tmp, KEPT_NAMESPACES), 'utf8') : '';
-  writeFileSync(join(dir, 'namespaces'), kept);
-  writeFileSync(join(dir, 'container'), `${cluster.containerId}\n`);
+  const dir = writeKeptRecord(runId, { kubeconfig: cluster.kubeconfig, containerId: cluster.containerId, namespaces: kept });
+  const kubeconfig = join(dir, 'kubeconfig');
   const namespaces = kept.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
   say(`KUBE_CLAIMS_KEEP=${keep}: kept cluster ${cluster.version} (container ${cluster.containerId.slice(0, 12)})${namespaces.length ? ` and the namespaces ${namespaces.join(', ')}` : ''}`);
   say(`  look around:   kubectl --kubeconfig ${kubeconfig} get pods -A${namespaces[0] ? `; kubectl --kubeconfig ${kubeconfig} -n ${namespaces[0]} describe pods` : ''}`);
