@@ -12,10 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 nodes=${1:-1}
-# --short (CI): claims that reach a node (runtime-runs-containers, logs-relayed), one that needs
-# none, and the disruptive ones (skipped, then allowed).
+# --short (CI): claims that reach a node (runtime-runs-containers, logs-relayed), one with a Pod
+# on the node's network (slow-pull-container-creating), one that needs none, and the disruptive
+# ones (skipped, then allowed).
 only=()
-if [ "${2:-}" = --short ]; then only=(-t 'pod-has-ip|runtime-runs-containers|logs-relayed|container-replaced'); fi
+if [ "${2:-}" = --short ]; then only=(-t 'pod-has-ip|runtime-runs-containers|logs-relayed|slow-pull-container-creating|container-replaced'); fi
 
 say() { kc_say "existing-cluster check: $*"; }
 mapfile -t started < <(KUBE_CLAIMS_NODES=$nodes npx tsx scripts/start-cluster.ts)
@@ -62,8 +63,9 @@ if [ "$before" != "$after" ]; then
   say "FAILED: the run changed the cluster outside its namespaces:"; diff <(echo "$before") <(echo "$after") >&2 || true; status=1
 fi
 
-# A cluster whose policy refuses privileged Pods (a ValidatingAdmissionPolicy, as a policy engine
-# would): the claims that reach a node are skipped with the refusal, not failed.
+# A cluster whose policy refuses privileged Pods and Pods on the node's network (a
+# ValidatingAdmissionPolicy, as a policy engine would): the claims that reach a node, or put a
+# registry on its network, are skipped with the refusal, not failed.
 if [ "$nodes" = 1 ]; then
   k apply -f - >/dev/null <<'YAML'
 apiVersion: admissionregistration.k8s.io/v1
@@ -76,6 +78,8 @@ spec:
   validations:
     - expression: "!object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged)"
       message: privileged containers are not allowed here
+    - expression: "!(has(object.spec.hostNetwork) && object.spec.hostNetwork)"
+      message: the host's network is not allowed here
 ---
 apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicyBinding
@@ -89,11 +93,13 @@ YAML
     k run kube-claims-probe -n default --image=busybox --dry-run=server --overrides='{"spec":{"containers":[{"name":"p","image":"busybox","securityContext":{"privileged":true}}]}}' >/dev/null 2>&1 || break
     sleep 1
   done
-  say "a policy that refuses privileged Pods: the node-level claims skip with the refusal"
-  suite npm test -- --project 'k8s-*' -t 'runtime-runs-containers|logs-relayed' || status=$?
-  seen=$(report runtime-runs-containers logs-relayed); echo "$seen" >&2
+  say "a policy that refuses privileged Pods and the host's network: the node-level claims and the slow pull skip with the refusal"
+  suite npm test -- --project 'k8s-*' -t 'runtime-runs-containers|logs-relayed|slow-pull-container-creating' || status=$?
+  seen=$(report runtime-runs-containers logs-relayed slow-pull-container-creating); echo "$seen" >&2
   grep -c $'\tskipped\t.*which this cluster refused: .*privileged containers are not allowed here' <<<"$seen" | grep -qx 2 ||
     { say "FAILED: the node-level claims were not skipped with the policy's refusal"; status=1; }
+  grep -c $'\tskipped\t.*which this cluster refused: .*the host.s network is not allowed here' <<<"$seen" | grep -qx 1 ||
+    { say "FAILED: the slow pull was not skipped with the policy's refusal"; status=1; }
   k delete validatingadmissionpolicybinding,validatingadmissionpolicy kube-claims-check-no-privileged >/dev/null
 fi
 

@@ -16,5 +16,5 @@ npx tsc --noEmit -p .
 "$bin/actionlint" -no-color
 bash -n scripts/*.sh .ci/run images/node/k3s images/node/ctr
 command -v shellcheck >/dev/null || kc_apt_install shellcheck
-shellcheck -S warning scripts/*.sh .ci/run images/node/k3s images/node/ctr
+shellcheck -S warning scripts/*.sh .ci/run images/node/k3s images/node/ctr helpers/fixtures/*.sh
 kc_say "lint passed (tsc, actionlint $ACTIONLINT_VERSION, bash -n, shellcheck $(shellcheck --version | sed -n 's/^version: //p'))"

@@ -8,6 +8,7 @@ import { type Api, claim } from '../helpers/fixtures/fixtures.js';
 import { check, expectFields, field, isSet, oneOf } from '../helpers/verbs/conditions.js';
 import { condition, summary, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/verbs/pods.js';
 import { waitUntil } from '../helpers/verbs/wait.js';
+import { startHeldRegistry } from '../helpers/fixtures/held-registry.js';
 import type { BackgroundKubectl } from '../helpers/verbs/kubectl.js';
 import { waitForEndpoint, waitForEvent } from '../helpers/verbs/cluster-waits.js';
 import { markedPath, waitForAccessLine, accessLineFor } from '../helpers/verbs/access-log.js';
@@ -654,6 +655,32 @@ claim('image-pull-pending', async ({ ns, kubectl, api }) => {
   expectFields(pod, [field('status.phase', 'Pending'), field('status.conditions[type=Ready].status', 'False')]);
   expect((await kubectl(['get', 'pod', 'unpullable', '--no-headers'])).stdout).toMatch(/^unpullable\s+0\/1\s+(ErrImagePull|ImagePullBackOff)\s+0\s/);
   await waitForEvent(api.core, ns, { object: 'unpullable', reason: 'Failed', message: image });
+});
+
+claim('slow-pull-container-creating', async ({ ns, kubectl, api, cluster }) => {
+  // The image comes from a registry on the Pod's node that holds its answer until released.
+  const registry = await startHeldRegistry({ api, kubectl, namespace: ns, image: cluster.debugImage, mayRefuse: cluster.provider === 'existing' });
+  const onItsNode = { apiVersion: 'v1', spec: { nodeSelector: { 'kubernetes.io/hostname': registry.hostname } } };
+  await kubectl(['run', 'slow', `--image=${registry.image}`, `--overrides=${JSON.stringify(onItsNode)}`]);
+  await waitForEvent(api.core, ns, { object: 'slow', reason: 'Pulling', message: `Pulling image "${registry.image}"` }, 60_000);
+  await waitUntil('the node\'s runtime to ask the registry for the image', 60_000, () => registry.asked());
+
+  // The pull is under way and held: what the reader sees, and the Pod behind it.
+  expect((await kubectl(['get', 'pod', 'slow', '--no-headers'])).stdout).toMatch(/^slow\s+0\/1\s+ContainerCreating\s+0\s/);
+  expectFields(await api.core.readNamespacedPod({ name: 'slow', namespace: ns }), [
+    field('status.phase', 'Pending'),
+    field('status.containerStatuses[0].state.waiting.reason', 'ContainerCreating'),
+    field('status.conditions[type=Ready].status', 'False'),
+  ]);
+  const described = (await kubectl(['describe', 'pod', 'slow'])).stdout;
+  expect(describeField(described, 'Status')).toBe('Pending');
+  expect(described).toContain(`Pulling image "${registry.image}"`);
+  expect(described, 'no Pulled event while the pull is held').not.toMatch(/\bPulled\b|Successfully pulled/);
+
+  await registry.release();
+  expect((await kubectl(['wait', '--for=condition=Ready', 'pod/slow', '--timeout=120s'])).stdout.trim()).toBe('pod/slow condition met');
+  expect((await kubectl(['get', 'pod', 'slow', '--no-headers'])).stdout).toMatch(/^slow\s+1\/1\s+Running\s+0\s/);
+  await waitForEvent(api.core, ns, { object: 'slow', reason: 'Pulled', message: `Successfully pulled image "${registry.image}"` });
 });
 
 claim('exec-before-ready-fails', async ({ ns, kubectl, api, manifests, forward }) => {
