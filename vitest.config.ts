@@ -1,5 +1,7 @@
 import { defineConfig } from 'vitest/config';
+import { readdirSync } from 'node:fs';
 import { exitOnSettingError, readSettings, type Settings } from './helpers/settings.js';
+import { suiteFilesSelecting, testNamePattern } from './helpers/fixtures/claims.js';
 
 let settings: Settings;
 try {
@@ -8,6 +10,14 @@ try {
   exitOnSettingError(err);
 }
 
+// `-t PATTERN` that selects claims: only the suite files that hold them are loaded, and the
+// harness's own checks (whose titles are not claims) are left out; `--project checks` runs them.
+const SUITES = 'suites/**/*.test.ts';
+const pattern = testNamePattern(process.argv);
+// (The suites are one folder, one file per section of the chapter.)
+const suiteFiles = () => readdirSync('suites').filter((f) => f.endsWith('.test.ts')).map((f) => `suites/${f}`);
+const claimFiles = pattern === undefined ? undefined : suiteFilesSelecting(pattern, suiteFiles());
+
 export default defineConfig({
   test: {
     // One project per Kubernetes version; each starts its own cluster in globalSetup.
@@ -15,10 +25,10 @@ export default defineConfig({
       // An existing cluster (KUBE_CLAIMS_KUBECONFIG) is one project; its version is the server's.
       ...(settings.existing ? ['existing'] : settings.versions.map((v) => v.kubernetes)).map((name) => ({
         extends: true as const,
-        test: { name: `k8s-${name}`, include: ['suites/**/*.test.ts'], globalSetup: ['helpers/cluster/global-setup.ts'] },
+        test: { name: `k8s-${name}`, include: claimFiles ?? [SUITES], globalSetup: ['helpers/cluster/global-setup.ts'] },
       })),
       // The harness's own checks (bad input, ...): no cluster.
-      { extends: true as const, test: { name: 'checks', include: ['checks/**/*.test.ts'] } },
+      ...(claimFiles ? [] : [{ extends: true as const, test: { name: 'checks', include: ['checks/**/*.test.ts'] } }]),
     ],
     // Files share the cluster; each test gets its own namespace. KUBE_CLAIMS_WORKERS and
     // KUBE_CLAIMS_CONCURRENCY set how many files, and tests per file, run at once.

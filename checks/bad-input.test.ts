@@ -65,6 +65,9 @@ const rows: Row[] = [
   { mistake: 'a context the kubeconfig does not have', env: { KUBE_CLAIMS_KUBECONFIG: silent, KUBE_CLAIMS_CONTEXT: 'b' }, says: /KUBE_CLAIMS_CONTEXT "b" is not in \S+ \(it has: a\)/ },
   { mistake: 'a cluster whose server does not answer', env: { KUBE_CLAIMS_KUBECONFIG: silent }, says: /the cluster of context "a" \(https:\/\/127\.0\.0\.1:9\) does not answer: connect ECONNREFUSED 127\.0\.0\.1:9$/m },
   { mistake: 'a setting of the throwaway cluster beside an existing one', env: { KUBE_CLAIMS_KUBECONFIG: silent, KUBE_CLAIMS_K8S_VERSION: '1.37' }, says: /KUBE_CLAIMS_K8S_VERSION shapes the cluster a run starts; with KUBE_CLAIMS_KUBECONFIG no cluster is started/ },
+  { mistake: 'a reuse setting that is neither true nor false', env: { KUBE_CLAIMS_REUSE: 'yes' }, says: /KUBE_CLAIMS_REUSE must be one of "false", "true", not "yes"/ },
+  { mistake: 'reusing a cluster and keeping it for a person at once', env: { KUBE_CLAIMS_REUSE: 'true', KUBE_CLAIMS_KEEP: 'on-failure' }, says: /KUBE_CLAIMS_REUSE keeps the cluster for the next run, KUBE_CLAIMS_KEEP for a person to look at; set one of them/ },
+  { mistake: 'reusing a throwaway cluster beside an existing one', env: { KUBE_CLAIMS_KUBECONFIG: silent, KUBE_CLAIMS_REUSE: 'true' }, says: /KUBE_CLAIMS_REUSE shapes the cluster a run starts; with KUBE_CLAIMS_KUBECONFIG no cluster is started/ },
   { mistake: 'a context without a kubeconfig', env: { KUBE_CLAIMS_CONTEXT: 'a' }, says: /KUBE_CLAIMS_CONTEXT names a context of KUBE_CLAIMS_KUBECONFIG, which is not set/ },
   { mistake: 'a node image that is not there', env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_NODE_IMAGE: 'kube-claims/node:v0.0.0-missing' }, says: /offline mode needs the image kube-claims\/node:v0\.0\.0-missing, which is not present; build it with: / },
   {

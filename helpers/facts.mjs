@@ -12,6 +12,9 @@ export const RUN_LABEL = 'kube-claims.run';
 /** How long a node may take to boot, in seconds, unless KUBE_CLAIMS_BOOT_TIMEOUT says otherwise. */
 export const DEFAULT_BOOT_TIMEOUT_SECONDS = 180;
 
+/** A cluster kept for reuse (KUBE_CLAIMS_REUSE) that no run has used for this long is removed by the next run. */
+export const REUSE_IDLE_LIMIT_MINUTES = 120;
+
 /**
  * Where expensive things are kept between runs (binaries, images, kubectl copies, logs).
  * @param {Record<string, string | undefined>} env

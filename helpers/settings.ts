@@ -66,6 +66,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env) {
     workers: positiveInteger(env, 'KUBE_CLAIMS_WORKERS', Math.min(8, 2 * availableParallelism())),
     /** Leave the cluster and test namespaces in place after the run: never, on-failure, always. */
     keep: oneOf(env, 'KUBE_CLAIMS_KEEP', ['never', 'on-failure', 'always'] as const, 'never'),
+    /** Keep the cluster between runs and use it again when version, settings and image are the same. */
+    reuse: reuseSetting(env),
     /** How long a cluster may take to boot, in seconds (slow or emulated machines need more). */
     bootTimeoutSeconds: positiveInteger(env, 'KUBE_CLAIMS_BOOT_TIMEOUT', DEFAULT_BOOT_TIMEOUT_SECONDS),
     /** Nodes in the cluster: the server, and agents that join it (claims that need two nodes run from 2). */
@@ -94,10 +96,24 @@ function existingCluster(env: NodeJS.ProcessEnv): { kubeconfig: string; context?
   }
   const throwaway = ['KUBE_CLAIMS_K8S_VERSION', 'KUBE_CLAIMS_NODES', 'KUBE_CLAIMS_NODE_IMAGE', 'KUBE_CLAIMS_IMAGES', 'KUBE_CLAIMS_REGISTRY_MIRROR', 'KUBE_CLAIMS_REGISTRIES_YAML']
     .filter((name) => env[name]?.trim());
+  if (env.KUBE_CLAIMS_REUSE?.trim() === 'true') throwaway.push('KUBE_CLAIMS_REUSE');
   if (throwaway.length > 0) {
     throw new SettingError(`${throwaway.join(', ')} shape${throwaway.length === 1 ? 's' : ''} the cluster a run starts; with KUBE_CLAIMS_KUBECONFIG no cluster is started (the version is the server's): unset ${throwaway.length === 1 ? 'it' : 'them'}`);
   }
   return { kubeconfig, context, allowDisruptive };
+}
+
+/**
+ * KUBE_CLAIMS_REUSE: a cluster that outlives the run and serves the next. KUBE_CLAIMS_KEEP
+ * leaves a cluster for a person to look at, with the namespaces of failed tests in it; the two
+ * would leave one cluster with two meanings.
+ */
+function reuseSetting(env: NodeJS.ProcessEnv): boolean {
+  const reuse = oneOf(env, 'KUBE_CLAIMS_REUSE', ['false', 'true'] as const, 'false') === 'true';
+  if (reuse && (env.KUBE_CLAIMS_KEEP?.trim() ?? 'never') !== 'never') {
+    throw new SettingError('KUBE_CLAIMS_REUSE keeps the cluster for the next run, KUBE_CLAIMS_KEEP for a person to look at; set one of them');
+  }
+  return reuse;
 }
 
 function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Remove a cluster that a run kept (KUBE_CLAIMS_KEEP): its node container with its volumes, and
-# its kubeconfig and notes under ~/.cache/kube-claims/kept/RUN.
+# Remove a cluster that a run kept (KUBE_CLAIMS_KEEP, KUBE_CLAIMS_REUSE, scripts/start-cluster.ts):
+# its node containers with their volumes, its network, and its kubeconfig and notes under
+# ~/.cache/kube-claims/kept/RUN.
 #   usage: scripts/remove-kept.sh RUN      remove that run's cluster (the run printed this command)
 #          scripts/remove-kept.sh --all    remove every kept cluster
 #          scripts/remove-kept.sh          list the kept clusters
@@ -29,7 +30,10 @@ case "${1:-}" in
   "")
     if [ -z "$(ls -A "$KEPT" 2>/dev/null)" ]; then kc_say "no kept clusters"; exit 0; fi
     for run in "$KEPT"/*; do
-      echo "$(basename "$run")  kubeconfig: $run/kubeconfig  namespaces: $(cut -f1 "$run/namespaces" | tr '\n' ' ')"
+      if [ -f "$run/reuse.json" ]; then what="kept for reuse (KUBE_CLAIMS_REUSE)$(if [ -f "$run/in-use" ]; then echo ", in use by process $(cat "$run/in-use")"; fi)"
+      elif [ -f "$run/namespaces" ]; then what="namespaces: $(cut -f1 "$run/namespaces" | tr '\n' ' ')"
+      else what="left running (scripts/start-cluster.ts)"; fi
+      echo "$(basename "$run")  kubeconfig: $run/kubeconfig  $what"
     done ;;
   --all) for run in "$KEPT"/*; do [ -d "$run" ] && remove "$(basename "$run")"; done; true ;;
   *) remove "$1" ;;

@@ -182,10 +182,15 @@ async function assertImagePresent(image: string, version: string): Promise<void>
   }
 }
 
+/** The node image a cluster of this version starts from: KUBE_CLAIMS_NODE_IMAGE's, or the mode's. */
+export function nodeImageName(version: VersionRow, mode: ResolvedMode, override?: string): string {
+  return override?.replaceAll('{version}', version.kubernetes) ?? nodeImageFor(version, mode);
+}
+
 export async function startCluster(opts: ClusterOptions): Promise<StartedCluster> {
   const log = opts.log ?? (() => {});
   const nodes = opts.nodes ?? 1;
-  const image = opts.image?.replaceAll('{version}', opts.version.kubernetes) ?? nodeImageFor(opts.version, opts.mode);
+  const image = nodeImageName(opts.version, opts.mode, opts.image);
   // Flags for every node (server and agents).
   const nodeArgs: string[] = [];
   // Kubernetes 1.35+ refuses to start the kubelet on a cgroup v1 host unless told otherwise

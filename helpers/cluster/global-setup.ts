@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { removeLeftovers, startCluster, type StartedCluster, writeKeptRecord } from './cluster.js';
+import { nodeImageName, removeLeftovers, startCluster, type StartedCluster, writeKeptRecord } from './cluster.js';
+import { recordReusable, releaseReusable, type ReusableInfo, reuseKey, takeReusable } from './reuse.js';
 import { checkKubectl, chooseKubectl } from '../verbs/kubectl.js';
 import { cacheDir, exitOnSettingError, keptDir, kubectlFor, projectRoot, readSettings, resolveVersion, SettingError, type Settings, type VersionRow } from '../settings.js';
 import { connectExistingCluster, removeRunNamespaces } from './existing-cluster.js';
@@ -49,7 +50,7 @@ interface ProvidedCluster {
 async function startForProject(project: TestProject) {
   const settings = readSettings();
   // The catalogue and the tests that name its claims, before anything starts.
-  checkSuites((await project.globTestFiles()).testFiles);
+  await checkSuites((await project.globTestFiles()).testFiles);
   const runId = `${process.pid}-${Date.now()}`;
   say(`parallelism: ${settings.workers} test files at once, ${settings.concurrency} tests per file (KUBE_CLAIMS_WORKERS, KUBE_CLAIMS_CONCURRENCY)`);
   // The run's temporary files (kubeconfig, manifests, copies) live under one folder.
@@ -100,11 +101,11 @@ function startWatchdog(runId: string, tmp: string, env: NodeJS.ProcessEnv, names
   spawn('bash', args, { detached: true, stdio: 'ignore', env }).unref();
 }
 
-/** A throwaway k3s cluster in containers, one per Kubernetes version. */
+/** A throwaway k3s cluster in containers, one per Kubernetes version (kept for the next run with KUBE_CLAIMS_REUSE). */
 async function throwawayProvider(settings: Settings, version: VersionRow, runId: string, tmp: string): Promise<ProvidedCluster> {
   // A cluster that may be kept must outlive this process, which testcontainers' reaper (Ryuk)
   // would not let it; the watchdog removes what is not kept.
-  if (settings.keep !== 'never') process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  if (settings.keep !== 'never' || settings.reuse) process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
   const engine = await containerEngine();
   // Every version's kubectl before the first cluster boots ({minor} names one per version).
   if (settings.kubectl) for (const v of settings.versions) await checkKubectl(settings.kubectl, v);
@@ -112,32 +113,25 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
   await removeLeftovers(say);
   say(`Kubernetes ${version.kubernetes}, images: ${mode}${settings.mode === 'auto' ? ' (chosen by KUBE_CLAIMS_IMAGES=auto)' : ' (KUBE_CLAIMS_IMAGES)'}${settings.registriesYaml ? ', with registry mirrors (registries.yaml)' : ''}`);
   startWatchdog(runId, tmp, engine.cliEnv);
-  let cluster: StartedCluster | undefined = await startCluster({
-    version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
-  });
-  const stop = () => {
-    const c = cluster;
-    cluster = undefined;
-    if (!c) return;
-    say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
-    c.stop();
-  };
-  try {
-    const kubeconfigPath = join(tmp, 'kubeconfig');
-    writeFileSync(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });
-    const imageId = (await engine.dockerode.getContainer(cluster.containerId).inspect()).Image;
-    const kubectl = await chooseKubectl({
-      serverVersion: version.kubernetes,
-      override: settings.kubectl && kubectlFor(settings.kubectl, version),
-      containerId: cluster.containerId,
-      imageId,
+  const image = nodeImageName(version, mode, settings.nodeImage);
+  const reuse = settings.reuse
+    ? reuseKey({ version: version.kubernetes, image, imageId: await engine.dockerode.getImage(image).inspect().then((i) => i.Id, () => 'absent'), mode, nodes: settings.nodes, registriesYaml: settings.registriesYaml })
+    : undefined;
+  const reused = reuse ? await takeReusable(reuse, say) : undefined;
+  let cluster: StartedCluster | undefined;
+  let own: ReusableInfo;
+  // The run whose label the cluster's containers carry (an earlier one, when reused).
+  let clusterRun = runId;
+  if (reused) {
+    own = reused.info;
+    clusterRun = reused.clusterRun;
+    say(`reusing cluster ${version.kubernetes} (KUBE_CLAIMS_REUSE; started by run ${clusterRun}): ${own.nodes.length} node(s) Ready`);
+  } else {
+    cluster = await startCluster({
+      version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
     });
-    say(`kubectl: ${kubectl.path} (${kubectl.version}; ${kubectl.why})`);
     const nodes = Object.keys(cluster.nodeContainers);
-    const info: ClusterInfo = {
-      provider: 'k3s',
-      column: version.kubernetes,
-      runId,
+    own = {
       version: version.kubernetes,
       nodes,
       // The run's own cluster: it may disrupt it, and add and lose nodes of its own.
@@ -146,14 +140,51 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
       image: cluster.image,
       mode,
       kubeconfig: cluster.kubeconfig,
+      nodeContainers: cluster.nodeContainers,
+      settings: cluster.settings,
+      join: cluster.join,
+      images: cluster.images,
+    };
+    if (reuse) {
+      writeKeptRecord(runId, { kubeconfig: cluster.kubeconfig, containerId: cluster.containerId });
+      recordReusable(reuse, runId, own);
+    }
+  }
+  const stop = () => {
+    if (reuse) {
+      // Kept for the next run: only this run's hold on it ends (its tests removed their namespaces).
+      releaseReusable(clusterRun);
+      say(`cluster ${version.kubernetes} stays for the next run (KUBE_CLAIMS_REUSE); remove it with: bash ${join(projectRoot, 'scripts/remove-kept.sh')} ${clusterRun}`);
+      cluster = undefined;
+      return;
+    }
+    const c = cluster;
+    cluster = undefined;
+    if (!c) return;
+    say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
+    c.stop();
+  };
+  try {
+    const kubeconfigPath = join(tmp, 'kubeconfig');
+    writeFileSync(kubeconfigPath, own.kubeconfig, { mode: 0o600 });
+    const serverContainer = Object.values(own.nodeContainers)[0]!;
+    const imageId = (await engine.dockerode.getContainer(serverContainer).inspect()).Image;
+    const kubectl = await chooseKubectl({
+      serverVersion: version.kubernetes,
+      override: settings.kubectl && kubectlFor(settings.kubectl, version),
+      containerId: serverContainer,
+      imageId,
+    });
+    say(`kubectl: ${kubectl.path} (${kubectl.version}; ${kubectl.why})`);
+    const info: ClusterInfo = {
+      ...own,
+      provider: 'k3s',
+      column: version.kubernetes,
+      runId,
       kubeconfigPath,
       tmpDir: tmp,
-      nodeContainers: cluster.nodeContainers,
-      join: cluster.join,
-      settings: cluster.settings,
       kubectl: kubectl.path,
       kubectlVersion: kubectl.version,
-      images: cluster.images,
     };
     return {
       info,

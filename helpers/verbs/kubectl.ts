@@ -5,7 +5,6 @@ import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { cacheDir, kubectlFor, SettingError, type VersionRow } from '../settings.js';
 import { boundedTimeout, step } from '../fixtures/steps.js';
-import { containerEngine } from '../cluster/engine.js';
 
 export interface KubectlResult {
   stdout: string;
@@ -151,6 +150,8 @@ export async function chooseKubectl(opts: {
   if (!opts.containerId || !opts.imageId) {
     throw new SettingError(`${needed}: ${yours}; install it (kubernetes.io/docs/tasks/tools), or set KUBE_CLAIMS_KUBECTL to one`);
   }
+  // Imported here: only global setup copies a kubectl, and testcontainers is slow to load in every test file.
+  const { containerEngine } = await import('../cluster/engine.js');
   const { client, dockerode } = await containerEngine();
   const image = await dockerode.getImage(opts.imageId).inspect();
   const imagePlatform = `${image.Os}/${image.Architecture}`;

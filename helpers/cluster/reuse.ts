@@ -1,0 +1,186 @@
+// KUBE_CLAIMS_REUSE=true: the cluster outlives the run, and the next run whose cluster would be
+// made from the same things uses it again, as testcontainers reuses a container whose creation
+// options hash the same (withReuse). The key is the version, the node image (its name and the
+// engine's id for it), the image mode, the nodes, the registry mirrors and the harness's own
+// code that starts clusters. A reused cluster is checked first (every node container running,
+// the API answering, every node Ready) and replaced if it is not healthy; one run at a time
+// uses it; namespaces that an earlier run left are removed before the tests start. Clusters
+// idle for REUSE_IDLE_LIMIT_MINUTES are removed by the next run, and scripts/remove-kept.sh
+// removes them on demand (they are kept clusters, recorded under keptDir()).
+import * as k8s from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REUSE_IDLE_LIMIT_MINUTES, RUN_LABEL } from '../facts.mjs';
+import { keptDir } from '../settings.js';
+import type { ClusterInfo } from './context.js';
+import { containerEngine, dockerSync, removeContainersSync } from './engine.js';
+import { mismatches, readyIsTrue } from '../verbs/conditions.js';
+
+/** In a kept cluster's record: what a later run needs to use it again. */
+const RECORD = 'reuse.json';
+/** In a kept cluster's record while a run uses it: that run's process id. */
+const IN_USE = 'in-use';
+
+/** The parts of ClusterInfo that belong to the cluster, not to the run using it. */
+export type ReusableInfo = Pick<ClusterInfo, 'version' | 'nodes' | 'features' | 'debugImage' | 'image' | 'mode' | 'kubeconfig' | 'nodeContainers' | 'settings' | 'join' | 'images'>;
+
+interface Record {
+  key: string;
+  /** The run that started the cluster: its containers and network carry this run id. */
+  clusterRun: string;
+  info: ReusableInfo;
+}
+
+/** The key of a cluster made from these parts (testcontainers hashes a container's options the same way). */
+export function reuseKey(parts: { version: string; image: string; imageId: string; mode: string; nodes: number; registriesYaml?: string }): string {
+  const harness = readFileSync(new URL('./cluster.ts', import.meta.url), 'utf8');
+  return createHash('sha256').update(JSON.stringify({ ...parts, harness })).digest('hex').slice(0, 16);
+}
+
+const recordDir = (clusterRun: string) => join(keptDir(), clusterRun);
+
+function readRecords(): { dir: string; record: Record }[] {
+  if (!existsSync(keptDir())) return [];
+  return readdirSync(keptDir()).flatMap((run) => {
+    const file = join(keptDir(), run, RECORD);
+    try {
+      return existsSync(file) ? [{ dir: join(keptDir(), run), record: JSON.parse(readFileSync(file, 'utf8')) as Record }] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The process using the cluster of this record, if it is alive. */
+function user(dir: string): number | undefined {
+  const file = join(dir, IN_USE);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+/** Take the cluster for this process; false if another live run has it. */
+function take(dir: string): boolean {
+  const file = join(dir, IN_USE);
+  if (existsSync(file) && user(dir) === undefined) rmSync(file, { force: true });
+  try {
+    writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+  } catch {
+    return false;
+  }
+  const now = new Date();
+  utimesSync(join(dir, RECORD), now, now);
+  return true;
+}
+
+/** The end of a run that used the cluster: it stays for the next, idle from now. */
+export function releaseReusable(clusterRun: string): void {
+  const dir = recordDir(clusterRun);
+  if (!existsSync(join(dir, RECORD))) return;
+  const now = new Date();
+  utimesSync(join(dir, RECORD), now, now);
+  rmSync(join(dir, IN_USE), { force: true });
+}
+
+/** Record a cluster this run started for reuse, as in use by this run. */
+export function recordReusable(key: string, clusterRun: string, info: ReusableInfo): void {
+  const dir = recordDir(clusterRun);
+  writeFileSync(join(dir, RECORD), JSON.stringify({ key, clusterRun, info } satisfies Record, null, 2));
+  writeFileSync(join(dir, IN_USE), `${process.pid}\n`);
+}
+
+/** Remove a kept cluster: its containers (nodes that tests added too), its network, its record. */
+async function removeKept(clusterRun: string): Promise<void> {
+  const { cliEnv } = await containerEngine();
+  const ids = dockerSync(cliEnv, ['ps', '-aq', '--no-trunc', '--filter', `label=${RUN_LABEL}=${clusterRun}`]).split('\n').filter(Boolean);
+  removeContainersSync(cliEnv, ids);
+  for (const net of dockerSync(cliEnv, ['network', 'ls', '-q', '--filter', `label=${RUN_LABEL}=${clusterRun}`]).split('\n').filter(Boolean)) {
+    dockerSync(cliEnv, ['network', 'rm', net]);
+  }
+  rmSync(recordDir(clusterRun), { recursive: true, force: true });
+}
+
+/** Why the cluster cannot be used as it is, or undefined when it is healthy. */
+async function unhealthy(record: Record): Promise<string | undefined> {
+  const { dockerode } = await containerEngine();
+  for (const [node, id] of Object.entries(record.info.nodeContainers)) {
+    const state = await dockerode.getContainer(id).inspect().then((c) => c.State, () => undefined);
+    if (!state?.Running) return `node ${node}'s container ${id.slice(0, 12)} is ${state ? state.Status : 'gone'}`;
+  }
+  const config = new k8s.KubeConfig();
+  config.loadFromString(record.info.kubeconfig);
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  try {
+    const nodes = await Promise.race([
+      core.listNode(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 10 s')), 10_000).unref()),
+    ]);
+    const notReady = nodes.items.filter((n) => mismatches(n, [readyIsTrue]).length > 0).map((n) => n.metadata?.name);
+    if (notReady.length) return `node(s) not Ready: ${notReady.join(', ')}`;
+    const missing = record.info.nodes.filter((n) => !nodes.items.some((i) => i.metadata?.name === n));
+    if (missing.length) return `node(s) gone: ${missing.join(', ')}`;
+  } catch (err) {
+    return `its API server did not answer: ${String((err as Error).message ?? err).split('\n')[0]}`;
+  }
+  return undefined;
+}
+
+/**
+ * Remove kept-for-reuse clusters idle for longer than the limit (and not in use), then take a
+ * healthy one with this key, if there is one; an unhealthy one is removed. Namespaces that an
+ * earlier run left in it are deleted before it is returned.
+ */
+export async function takeReusable(key: string, log: (line: string) => void): Promise<Record | undefined> {
+  for (const { dir, record } of readRecords()) {
+    const idleMinutes = (Date.now() - statSync(join(dir, RECORD)).mtimeMs) / 60_000;
+    if (user(dir) === undefined && idleMinutes > REUSE_IDLE_LIMIT_MINUTES) {
+      log(`removing cluster ${record.info.version} kept for reuse: unused for ${Math.round(idleMinutes)} min (the limit is ${REUSE_IDLE_LIMIT_MINUTES})`);
+      await removeKept(record.clusterRun);
+    }
+  }
+  for (const { dir, record } of readRecords().filter((r) => r.record.key === key)) {
+    const pid = user(dir);
+    if (pid !== undefined) {
+      log(`the cluster kept for reuse (${record.clusterRun}) is in use by process ${pid}; this run starts its own`);
+      continue;
+    }
+    if (!take(dir)) continue;
+    const why = await unhealthy(record);
+    if (why) {
+      log(`replacing the cluster kept for reuse (${record.clusterRun}): ${why}`);
+      await removeKept(record.clusterRun);
+      continue;
+    }
+    await removeEarlierNamespaces(record, log);
+    return record;
+  }
+  return undefined;
+}
+
+/** Namespaces of earlier runs (interrupted before their tests cleaned up): deleted, and waited for. */
+async function removeEarlierNamespaces(record: Record, log: (line: string) => void): Promise<void> {
+  const config = new k8s.KubeConfig();
+  config.loadFromString(record.info.kubeconfig);
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  // Namespaces already being deleted are the ones the last run's tests emptied and deleted
+  // at their end (not waited for, like a throwaway cluster's); only others are waited for.
+  const active = async () => (await core.listNamespace({ labelSelector: RUN_LABEL })).items
+    .filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata!.name!);
+  const left = await active();
+  if (!left.length) return;
+  log(`removing ${left.length} namespace(s) an earlier run left in the reused cluster (interrupted before its tests ended)`);
+  await Promise.all(left.map((name) => core.deleteNamespace({ name }).catch(() => {})));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const still = (await core.listNamespace({ labelSelector: RUN_LABEL })).items.filter((n) => left.includes(n.metadata!.name!)).length;
+    if (still === 0) return;
+    if (Date.now() > deadline) throw new Error(`namespaces of an earlier run were still in the reused cluster after 120 s (${still} left); remove it with: bash scripts/remove-kept.sh ${record.clusterRun}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
