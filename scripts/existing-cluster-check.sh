@@ -24,6 +24,17 @@ mapfile -t started < <(KUBE_CLAIMS_NODES=$nodes npx tsx scripts/start-cluster.ts
 run=${started[0]} kubeconfig=${started[1]} kubectl=${started[2]}
 trap 'bash scripts/remove-kept.sh "$run" >&2' EXIT
 k() { "$kubectl" --kubeconfig "$kubeconfig" "$@"; }
+# The stand-in's add-ons are up as on a k3s server (CoreDNS crashed on two nodes once, unseen by
+# any claim): CoreDNS and local-path-provisioner available, every node in CoreDNS's NodeHosts.
+k -n kube-system rollout status deployment/coredns deployment/local-path-provisioner --timeout=180s >&2 ||
+  kc_die "the add-ons a k3s server deploys did not become available: $(k -n kube-system get pods --no-headers 2>&1 | tr '\n' ';')"
+for _ in $(seq 1 60); do
+  hosts=$(k -n kube-system get configmap coredns -o jsonpath='{.data.NodeHosts}')
+  missing=$(k get nodes -o name | cut -d/ -f2 | while read -r n; do grep -qw "$n" <<<"$hosts" || echo "$n"; done)
+  [ -z "$missing" ] && break
+  sleep 1
+done
+[ -z "$missing" ] || kc_die "CoreDNS's NodeHosts lacks node(s) $missing: $hosts"
 # What the run must leave as it was: every namespace, and what runs in kube-system.
 snapshot() { k get namespaces -o name; k -n kube-system get deployments,daemonsets,services,configmaps -o name; }
 before=$(snapshot)
