@@ -11,9 +11,10 @@
 #             installs the runtime wrapper and restarts the dockerd it started; the second finds it
 #             all in place. Then a privileged container runs and `docker exec` enters it.
 #             About 5 to 10 minutes under emulation (the VM's disk is cached).
-#   --ci      a whole `.ci/run` on a clean clone of HEAD with an empty KUBE_CLAIMS_CACHE and
-#             empty Go build and module caches (GOCACHE, GOMODCACHE): every binary, image and
-#             VM disk rebuilt, every Go module fetched from the proxy. Docker itself stays;
+#   --ci      a whole `.ci/run` on a clean clone of HEAD with an empty KUBE_CLAIMS_CACHE,
+#             empty Go build and module caches (GOCACHE, GOMODCACHE) and none of kube-claims'
+#             images in the engine: every binary, image and VM disk rebuilt, every Go module
+#             fetched from the proxy. Docker itself stays;
 #             --engine covers its installation.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -49,6 +50,14 @@ ci() {
   # shellcheck disable=SC2064 # the folder now (Go's module cache is read-only: made writable to remove)
   trap "chmod -R u+w '$dir' 2>/dev/null; rm -rf '$dir'" EXIT
   git -C "$KC_ROOT" clone -q --no-local "$KC_ROOT" "$dir/checkout"
+  # A new machine's engine holds none of the images either (the scripts would find them current
+  # and skip their builds); the run builds them again, the same as before.
+  kc_need_docker
+  local images; images=$(docker images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=kube-claims/*')
+  if [ -n "$images" ]; then
+    kc_say "fresh machine: removing the engine's kube-claims images: $(echo "$images" | tr '\n' ' ')"
+    echo "$images" | xargs docker rmi -f >/dev/null
+  fi
   kc_say "fresh machine: .ci/run on a clean clone of $(git -C "$dir/checkout" rev-parse --short HEAD) with an empty cache ($dir/cache) and empty Go caches"
   (cd "$dir/checkout" && KUBE_CLAIMS_CACHE=$dir/cache GOCACHE=$dir/go-build GOMODCACHE=$dir/go-mod CI=true bash .ci/run)
   kc_say "fresh machine: .ci/run passed in $((SECONDS - start))s from an empty cache"
