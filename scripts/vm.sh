@@ -279,6 +279,9 @@ cmd_run() {
   # The command: a script that sets the environment, enters the directory and runs it.
   {
     printf 'export HOME=%q\n' "$HOME"
+    # The cache is shared at the same path: the guest's scripts and tests use it, wherever it is
+    # (a KUBE_CLAIMS_CACHE of the host's own too; --env may name another).
+    printf 'export KUBE_CLAIMS_CACHE=%q\n' "$KC_CACHE"
     if [ -n "${CI+set}" ]; then printf 'export CI=%q\n' "$CI"; fi
     for s in "${envs[@]}"; do printf 'export %s=%q\n' "${s%%=*}" "${s#*=}"; done
     printf 'cd %q || exit 125\nexec' "$cwd"
