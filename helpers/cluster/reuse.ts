@@ -91,7 +91,8 @@ export function releaseReusable(clusterRun: string): void {
 /** Record a cluster this run started for reuse, as in use by this run. */
 export function recordReusable(key: string, clusterRun: string, info: ReusableInfo): void {
   const dir = recordDir(clusterRun);
-  writeFileSync(join(dir, RECORD), JSON.stringify({ key, clusterRun, info } satisfies Record, null, 2));
+  // It holds the kubeconfig and the join token: for this user only, like the kubeconfig beside it.
+  writeFileSync(join(dir, RECORD), JSON.stringify({ key, clusterRun, info } satisfies Record, null, 2), { mode: 0o600 });
   writeFileSync(join(dir, IN_USE), `${process.pid}\n`);
 }
 
