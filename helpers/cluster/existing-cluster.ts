@@ -56,7 +56,7 @@ export function loadKubeconfig(path: string, context?: string): k8s.KubeConfig {
 }
 
 /** `promise`, or a rejection once ANSWER_TIMEOUT_MS has passed (the timer does not hold the process). */
-function withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {
+export function withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {
   const signal = AbortSignal.timeout(ANSWER_TIMEOUT_MS);
   const timeout = new Promise<never>((_, reject) => signal.addEventListener('abort', () =>
     reject(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000}s (${what})`)), { once: true }));

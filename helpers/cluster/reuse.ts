@@ -16,6 +16,8 @@ import { keptDir } from '../settings.js';
 import type { ClusterInfo } from './context.js';
 import { containerEngine, dockerSync, removeContainersSync } from './engine.js';
 import { mismatches, readyIsTrue } from '../verbs/conditions.js';
+import { waitUntil } from '../verbs/wait.js';
+import { withTimeout } from './existing-cluster.js';
 
 /** In a kept cluster's record: what a later run needs to use it again. */
 const RECORD = 'reuse.json';
@@ -118,10 +120,7 @@ async function unhealthy(record: Record): Promise<string | undefined> {
   config.loadFromString(record.info.kubeconfig);
   const core = config.makeApiClient(k8s.CoreV1Api);
   try {
-    const nodes = await Promise.race([
-      core.listNode(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer in 10 s')), 10_000).unref()),
-    ]);
+    const nodes = await withTimeout('list the nodes', core.listNode());
     const notReady = nodes.items.filter((n) => mismatches(n, [readyIsTrue]).length > 0).map((n) => n.metadata?.name);
     if (notReady.length) return `node(s) not Ready: ${notReady.join(', ')}`;
     const missing = record.info.nodes.filter((n) => !nodes.items.some((i) => i.metadata?.name === n));
@@ -177,11 +176,9 @@ async function removeEarlierNamespaces(record: Record, log: (line: string) => vo
   if (!left.length) return;
   log(`removing ${left.length} namespace(s) an earlier run left in the reused cluster (interrupted before its tests ended)`);
   await Promise.all(left.map((name) => core.deleteNamespace({ name }).catch(() => {})));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const still = (await core.listNamespace({ labelSelector: RUN_LABEL })).items.filter((n) => left.includes(n.metadata!.name!)).length;
-    if (still === 0) return;
-    if (Date.now() > deadline) throw new Error(`namespaces of an earlier run were still in the reused cluster after 120 s (${still} left); remove it with: bash scripts/remove-kept.sh ${record.clusterRun}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  let still = left.length;
+  await waitUntil(`namespaces of an earlier run gone from the reused cluster (else: bash scripts/remove-kept.sh ${record.clusterRun})`, 120_000, async () => {
+    still = (await core.listNamespace({ labelSelector: RUN_LABEL })).items.filter((n) => left.includes(n.metadata!.name!)).length;
+    return still === 0;
+  }, () => `${still} still there`, 500);
 }
