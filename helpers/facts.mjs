@@ -24,9 +24,9 @@ export function cacheDirFor(env) {
 }
 
 /**
- * @typedef {{ kubernetes: string, k3s: string, etcd: string, containerd: string, runc: string,
+ * @typedef {{ kubernetes: string, k3s: string, kine: string, containerd: string, runc: string,
  *   cniPlugins: string, flannel: string, criTools: string, pause: string, coredns: string,
- *   localPathProvisioner: string, busybox: string }} VersionRow
+ *   localPathProvisioner: string, busybox: string, builtFrom?: Record<string, string> }} VersionRow
  */
 
 /** @type {VersionRow[]} The supported versions, newest first (images/versions.json). */
@@ -40,6 +40,19 @@ export const supportedVersions = JSON.parse(readFileSync(new URL('../images/vers
 export function findVersion(wanted) {
   const w = wanted.trim().replace(/^v/, '');
   return supportedVersions.find((v) => v.kubernetes === w || v.kubernetes.startsWith(`${w}.`));
+}
+
+/**
+ * The upstream tag a component of the row is built from: the release notes' value without
+ * k3s's suffix (v2.3.4-k3s1.36 is containerd v2.3.4), or the row's builtFrom where the Go
+ * module proxy refuses that tag.
+ * @param {VersionRow} row
+ * @param {string} field
+ */
+export function sourceVersion(row, field) {
+  const value = /** @type {Record<string, unknown>} */ (row)[field];
+  if (typeof value !== 'string') throw new Error(`images/versions.json has no field "${field}"`);
+  return row.builtFrom?.[field] ?? value.replace(/-k3s.*$/, '');
 }
 
 /**
@@ -68,10 +81,10 @@ export function addonImages(row) {
   const coredns = row.coredns.replace(/^v/, ''); // k3s tags CoreDNS without the v
   return [
     { name: 'coredns', image: `rancher/mirrored-coredns-coredns:${coredns}`, local: `kube-claims/coredns:${coredns}`,
-      module: 'github.com/coredns/coredns', version: row.coredns },
+      module: 'github.com/coredns/coredns', version: sourceVersion(row, 'coredns') },
     { name: 'local-path-provisioner', image: `rancher/local-path-provisioner:${row.localPathProvisioner}`,
       local: `kube-claims/local-path-provisioner:${row.localPathProvisioner}`,
-      module: 'github.com/rancher/local-path-provisioner', version: row.localPathProvisioner },
+      module: 'github.com/rancher/local-path-provisioner', version: sourceVersion(row, 'localPathProvisioner') },
     { name: 'busybox', image: `rancher/mirrored-library-busybox:${row.busybox}`, local: `kube-claims/busybox:${row.busybox}` },
   ];
 }
@@ -90,6 +103,7 @@ export function debugImage(row) {
 // The command line, for bash:
 //   shell                   KC_CACHE=..., KC_RUN_LABEL=..., KC_BOOT_TIMEOUT=... (for eval)
 //   version WANTED FIELD    a field of the version's row (exit 2 if unknown)
+//   source WANTED FIELD     the upstream tag that field's component is built from (sourceVersion)
 //   default-version         the newest supported version
 //   versions                every supported version, newest first, separated by spaces
 //   addon-images WANTED     the version's add-on images, a line each: NAME LOCAL IMAGE [MODULE@VERSION]
@@ -99,18 +113,18 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (command === 'shell') {
     const bootTimeout = process.env.KUBE_CLAIMS_BOOT_TIMEOUT || String(DEFAULT_BOOT_TIMEOUT_SECONDS);
     console.log(`KC_CACHE=${quote(cacheDirFor(process.env))}; KC_RUN_LABEL=${quote(RUN_LABEL)}; KC_BOOT_TIMEOUT=${quote(bootTimeout)}`);
-  } else if (command === 'version' && wanted && field) {
+  } else if ((command === 'version' || command === 'source') && wanted && field) {
     const row = findVersion(wanted);
     if (!row) {
       console.error(unknownVersionMessage(wanted));
       process.exit(2);
     }
-    const value = /** @type {Record<string, string>} */ (row)[field];
-    if (value === undefined) {
+    const value = /** @type {Record<string, unknown>} */ (row)[field];
+    if (typeof value !== 'string') {
       console.error(`images/versions.json has no field "${field}"`);
       process.exit(2);
     }
-    console.log(value);
+    console.log(command === 'source' ? sourceVersion(row, field) : value);
   } else if (command === 'default-version') {
     console.log(supportedVersions[0]?.kubernetes);
   } else if (command === 'addon-images' && wanted) {
@@ -123,7 +137,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   } else if (command === 'versions') {
     console.log(supportedVersions.map((v) => v.kubernetes).join(' '));
   } else {
-    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | default-version | versions | addon-images WANTED');
+    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | source WANTED FIELD | default-version | versions | addon-images WANTED');
     process.exit(2);
   }
 }

@@ -54,6 +54,8 @@ kc_daemon() {
 
 # kc_version_field K8S_VERSION FIELD: a field of images/versions.json for that Kubernetes version.
 kc_version_field() { node "$KC_ROOT/helpers/facts.mjs" version "$1" "$2"; }
+# kc_source_version K8S_VERSION FIELD: the upstream tag that component is built from.
+kc_source_version() { node "$KC_ROOT/helpers/facts.mjs" source "$1" "$2"; }
 
 kc_default_version() { node "$KC_ROOT/helpers/facts.mjs" default-version; }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 import { buildReport, type ClaimResult, type RunInfo, summaryLine, writeReports } from './report.js';
 import { projectRoot } from '../settings.js';
-import { CORRECTS_NOTES, DIFFERS, NOTE } from '../fixtures/claims.js';
+import { catalogue, CORRECTS_NOTES, DIFFERS, NOTE, testNamePattern } from '../fixtures/claims.js';
 import type { ClaimMeta } from '../fixtures/fixtures.js';
 
 export default class ClaimsReporter implements Reporter {
@@ -50,6 +50,17 @@ export default class ClaimsReporter implements Reporter {
       }
     }
     if (Object.keys(results).length === 0) return;
+    // `-t PATTERN` loads only the suite files that hold matching claims (vitest.config.ts): the
+    // claims it leaves out are skipped, as vitest skips unmatched tests, not "not covered".
+    const pattern = testNamePattern(process.argv);
+    const re = pattern === undefined ? undefined : (() => { try { return new RegExp(pattern); } catch { return undefined; } })();
+    if (re) {
+      for (const byId of Object.values(results)) {
+        for (const c of catalogue().claims) {
+          if (!byId[c.id] && !re.test(`${c.id}: ${c.title}`)) byId[c.id] = { state: 'skipped', reason: `not selected (-t ${pattern})` };
+        }
+      }
+    }
     // Each failed test's diagnostics, under its own name (not mixed into other tests' output).
     if (diagnostics.length) process.stdout.write(`\n${diagnostics.join('\n')}\n`);
     const dir = join(projectRoot, 'reports');
