@@ -45,7 +45,7 @@ export function findVersion(wanted) {
 /**
  * The upstream tag a component of the row is built from: the release notes' value without
  * k3s's suffix (v2.3.4-k3s1.36 is containerd v2.3.4), or the row's builtFrom where the Go
- * module proxy refuses that tag.
+ * module proxy refuses that tag or the checksum database has no entry for it.
  * @param {VersionRow} row
  * @param {string} field
  */
