@@ -38,8 +38,15 @@ export type Kubectl = ((args: string[], opts?: KubectlOptions) => Promise<Kubect
   readonly binary: string;
 };
 
-/** kubectl's words when it could not reach the API server at all (the request was not sent). */
-const NOT_CONNECTED = /^Unable to connect to the server: (net\/http: TLS handshake timeout|dial tcp \S+: (connect: connection refused|i\/o timeout))/m;
+/**
+ * kubectl's words when it sent nothing: it could not reach the API server at all, or `apply` /
+ * `create` could not fetch the OpenAPI document it validates a manifest against before sending
+ * it (an emulated server built it past client-go's 32 s discovery limit).
+ */
+export const NOT_SENT = new RegExp([
+  /^Unable to connect to the server: (net\/http: TLS handshake timeout|dial tcp \S+: (connect: connection refused|i\/o timeout))/.source,
+  /^error: error validating "[^"\n]*": error validating data: failed to download openapi: /.source,
+].join('|'), 'm');
 
 export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
   const run = (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> =>
@@ -57,10 +64,11 @@ export function bindKubectl(binary: string, kubeconfig: string, namespace?: stri
       stripFinalNewline: !opts.raw,
     });
     let res = await attempt();
-    // kubectl never reached the API server (a busy or emulated server missed Go's 10 s TLS
-    // handshake limit, or refused the connection): nothing was sent, so a person would run it
-    // again, and so does this, within the same time limit. Any other failure is the result.
-    for (let tries = 1; tries < 3 && res.exitCode !== 0 && !res.timedOut && NOT_CONNECTED.test(res.stderr) && deadline - Date.now() > 1_000; tries++) {
+    // kubectl sent nothing (a busy or emulated server missed Go's 10 s TLS handshake limit,
+    // refused the connection, or was too slow with the OpenAPI document a manifest is validated
+    // against): a person would run it again, and so does this, within the same time limit. Any
+    // other failure is the result.
+    for (let tries = 1; tries < 3 && res.exitCode !== 0 && !res.timedOut && NOT_SENT.test(res.stderr) && deadline - Date.now() > 1_000; tries++) {
       res = await attempt();
     }
     const result = { stdout: res.stdout, stderr: res.stderr, exitCode: res.exitCode ?? -1 };

@@ -1,0 +1,27 @@
+// kubectl is run again only when it sent nothing to the API server (helpers/verbs/kubectl.ts,
+// NOT_SENT): never after a failure the cluster answered, which is a test's result.
+import { describe, expect, test } from 'vitest';
+import { NOT_SENT } from '../helpers/verbs/kubectl.js';
+
+describe('kubectl is retried only when it sent nothing', () => {
+  test.each([
+    ['a TLS handshake past Go\'s limit', 'Unable to connect to the server: net/http: TLS handshake timeout'],
+    ['a refused connection', 'Unable to connect to the server: dial tcp 127.0.0.1:6443: connect: connection refused'],
+    // Seen in the cgroup v2 VM (emulated CPU), kubectl apply on a cluster booted moments before.
+    ['the OpenAPI document not fetched in time', [
+      'E1202 05:48:47.909456    3205 request.go:1198] "Unexpected error when reading response body" err="context deadline exceeded (Client.Timeout or context cancellation while reading body)"',
+      'error: error validating "/tmp/kube-claims-5mEO3D/manifests-nlgSHD/two-containers.yaml": error validating data: failed to download openapi: Get "https://localhost:32769/openapi/v2?timeout=32s": context deadline exceeded (Client.Timeout exceeded while awaiting headers); if you choose to ignore these errors, turn validation off with --validate=false',
+    ].join('\n')],
+  ])('%s', (_what, stderr) => {
+    expect(NOT_SENT.test(stderr)).toBe(true);
+  });
+
+  test.each([
+    ['a manifest the API server refused', 'The Pod "web" is invalid: spec.containers[0].image: Required value'],
+    ['a manifest that fails validation', 'error: error validating "pod.yaml": error validating data: ValidationError(Pod.spec): unknown field "containerz" in io.k8s.api.core.v1.PodSpec; if you choose to ignore these errors, turn validation off with --validate=false'],
+    ['an object that is not there', 'Error from server (NotFound): pods "web" not found'],
+    ['a server that answered too slowly', 'Error from server (Timeout): the server was unable to return a response in the time allotted'],
+  ])('not after %s', (_what, stderr) => {
+    expect(NOT_SENT.test(stderr)).toBe(false);
+  });
+});
