@@ -23,6 +23,12 @@ main() {
     return
   fi
   if [ -n "$kubectl" ]; then
+    # The run removes its kubeconfig's folder last, after deleting its namespaces: with it gone,
+    # the run did its own clean-up (and this could not reach the cluster anyway).
+    if [ ! -e "$kubeconfig" ]; then
+      echo "$(date -u +%FT%TZ) run $run: process $pid ended after its own clean-up (its temporary files are gone)"
+      return
+    fi
     # Normally the run has removed them already; then this deletes nothing.
     echo "$(date -u +%FT%TZ) run $run: process $pid ended; deleting its namespaces ($KC_RUN_LABEL=$run)"
     timeout 120 "$kubectl" --kubeconfig "$kubeconfig" delete namespaces -l "$KC_RUN_LABEL=$run" --ignore-not-found --wait=false
