@@ -24,7 +24,7 @@ export function cacheDirFor(env) {
 }
 
 /**
- * @typedef {{ kubernetes: string, k3s: string, kine: string, containerd: string, runc: string,
+ * @typedef {{ kubernetes: string, k3s: string, etcd: string, containerd: string, runc: string,
  *   cniPlugins: string, flannel: string, criTools: string, pause: string, coredns: string,
  *   localPathProvisioner: string, busybox: string, builtFrom?: Record<string, string> }} VersionRow
  */
