@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { nodeImageName, removeLeftovers, startCluster, type StartedCluster, writeKeptRecord } from './cluster.js';
 import { recordReusable, releaseReusable, type ReusableInfo, reuseKey, takeReusable } from './reuse.js';
-import { checkKubectl, chooseKubectl } from '../verbs/kubectl.js';
+import { bindKubectl, checkKubectl, chooseKubectl } from '../verbs/kubectl.js';
+import { waitForManifestValidation } from '../verbs/cluster-waits.js';
 import { cacheDir, exitOnSettingError, keptDir, kubectlFor, projectRoot, readSettings, resolveVersion, SettingError, type Settings, type VersionRow } from '../settings.js';
 import { connectExistingCluster, removeRunNamespaces } from './existing-cluster.js';
 import { debugImage, RUN_LABEL } from '../facts.mjs';
@@ -176,6 +177,12 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
       imageId,
     });
     say(`kubectl: ${kubectl.path} (${kubectl.version}; ${kubectl.why})`);
+    if (!reused) {
+      const begun = Date.now();
+      await waitForManifestValidation(bindKubectl(kubectl.path, kubeconfigPath), settings.bootTimeoutSeconds * 1000);
+      const took = (Date.now() - begun) / 1000;
+      if (took > 5) say(`kubectl validates manifests after ${took.toFixed(1)}s more (the API server built its OpenAPI documents)`);
+    }
     const info: ClusterInfo = {
       ...own,
       provider: 'k3s',

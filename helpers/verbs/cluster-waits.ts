@@ -2,6 +2,7 @@
 // ServiceAccount, events, EndpointSlices. Each names what it awaits and what it saw instead.
 import * as k8s from '@kubernetes/client-node';
 import { describeExpectation, type FieldExpectation, mismatches, readyIsTrue } from './conditions.js';
+import type { Kubectl } from './kubectl.js';
 import { waitUntil } from './wait.js';
 
 /** Wait until `count` nodes are Ready; returns their names. */
@@ -69,4 +70,36 @@ export async function waitForEndpoint(
     listed = await endpointReadiness(discovery, namespace, service);
     return listed[pod] === ready;
   }, () => `endpoints (pod: ready): ${JSON.stringify(listed)}`);
+}
+
+/** Manifests of the API groups the chapter's manifests use, for kubectl to validate and send nowhere. */
+const VALIDATION_PROBE = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: kube-claims-validation-probe
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: kube-claims-validation-probe
+spec:
+  selector: {matchLabels: {app: probe}}
+  template:
+    metadata: {labels: {app: probe}}
+    spec: {containers: [{name: probe, image: probe}]}
+`;
+
+/**
+ * Wait until kubectl can validate a manifest. Before \`apply\` or \`create\` sends one, kubectl
+ * fetches the API server's OpenAPI documents, which a new server builds on first request; an
+ * emulated one (the cgroup v2 check) took longer than client-go's 32 s for it, and the first
+ * test's \`apply\` failed. Nothing is sent (--dry-run=client); the server keeps what it built.
+ */
+export async function waitForManifestValidation(kubectl: Kubectl, timeoutMs: number): Promise<void> {
+  let seen = '';
+  await waitUntil('kubectl to validate a manifest (the API server serving its OpenAPI documents)', timeoutMs, async () => {
+    const r = await kubectl(['create', '--dry-run=client', '-o', 'name', '-f', '-'], { input: VALIDATION_PROBE, reject: false, timeoutMs: 120_000 });
+    seen = r.stderr || r.stdout;
+    return r.exitCode === 0;
+  }, () => seen, 1_000);
 }
