@@ -144,14 +144,19 @@ go_install() {
 }
 
 build_containerd() {
-  # containerd 2 is module .../v2; k3s releases of 1.30 still bundle 1.7 (the module without /v2).
-  local m=github.com/containerd/containerd p
+  # containerd 2 is module .../v2; k3s releases of 1.30 still bundle 1.7 (the module without /v2),
+  # whose go.mod has exclude directives, which `go install pkg@version` refuses: both are built
+  # from a copy of the released module, as its own main module.
+  local m=github.com/containerd/containerd src=$KC_CACHE/src/containerd-$CONTAINERD_TAG dir p
   [[ $CONTAINERD_TAG == v1.* ]] || m+=/v2
+  dir=$(cd "$KC_CACHE" && go mod download -json "$m@$CONTAINERD_TAG" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
   mkdir -p "$out_containerd"
   for p in containerd containerd-shim-runc-v2 ctr; do
-    GOBIN=$out_containerd CGO_ENABLED=0 go install -tags "no_btrfs no_devmapper no_zfs" \
-      -ldflags "-s -w -X $m/version.Version=${CONTAINERD#v}" "$m/cmd/$p@$CONTAINERD_TAG"
+    (cd "$src" && CGO_ENABLED=0 go build -mod=mod -tags "no_btrfs no_devmapper no_zfs" \
+      -ldflags "-s -w -X $m/version.Version=${CONTAINERD#v}" -o "$out_containerd/$p" "./cmd/$p")
   done
+  rm -rf "$src"
   [[ $("$out_containerd/containerd" --version) == *" ${CONTAINERD#v} "* ]]
   finish "$out_containerd"
 }
