@@ -80,8 +80,10 @@ rootfs_local-path-provisioner() {
 rootfs_busybox() { busybox_rootfs "$1"; }
 
 # check_NAME IMAGE VERSION: a quick run of what the image is made of.
-check_coredns() { docker run --rm "$1" -version | grep -q "CoreDNS-${2#v}"; }
-check_local-path-provisioner() { docker run --rm "$1" local-path-provisioner --version | grep -q "$2"; }
+# (Output read whole: `| grep -q` may exit before docker has written all, which fails the
+# pipeline with "write /dev/stdout: broken pipe".)
+check_coredns() { [[ $(docker run --rm "$1" -version) == *"CoreDNS-${2#v}"* ]]; }
+check_local-path-provisioner() { [[ $(docker run --rm "$1" local-path-provisioner --version) == *"$2"* ]]; }
 check_busybox() { docker run --rm "$1" sh -c 'mkdir -p /tmp/a/b && chmod 700 /tmp/a && rm -rf /tmp/a'; }
 
 # build_image NAME LOCAL IMAGE BINARY VERSION KEY: the image from its rootfs and Dockerfile.
