@@ -51,6 +51,9 @@ command -v gcc >/dev/null || kc_die "gcc is needed to build runc and the pause b
 cached() { [ -f "$1/.complete" ]; }
 finish() { touch "$1/.complete"; }
 
+# module_dir MODULE@VERSION: the module's source folder in Go's module cache (downloaded if need be).
+module_dir() { (cd "$KC_CACHE" && go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)",/\1/p'); }
+
 # A scratch module whose go.mod requires MODULE@VERSION; its main.go is copied from images/node.
 scratch_module() {
   local dir=$1 name=$2
@@ -149,7 +152,7 @@ build_containerd() {
   # from a copy of the released module, as its own main module.
   local m=github.com/containerd/containerd src=$KC_CACHE/src/containerd-$CONTAINERD_TAG dir p
   [[ $CONTAINERD_TAG == v1.* ]] || m+=/v2
-  dir=$(cd "$KC_CACHE" && go mod download -json "$m@$CONTAINERD_TAG" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  dir=$(module_dir "$m@$CONTAINERD_TAG")
   rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
   mkdir -p "$out_containerd"
   for p in containerd containerd-shim-runc-v2 ctr; do
@@ -194,7 +197,7 @@ build_flannel() {
   # one of them (tencentvpc) needs a module the proxy refuses. Build its main from a copy of
   # the released module with only the vxlan (k3s's default) and host-gw backends.
   local src=$KC_CACHE/src/flannel-$FLANNEL dir
-  dir=$(cd "$KC_CACHE" && go mod download -json "github.com/flannel-io/flannel@$FLANNEL" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  dir=$(module_dir "github.com/flannel-io/flannel@$FLANNEL")
   rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
   sed -i -E '/_ "github.com\/flannel-io\/flannel\/pkg\/backend\/[a-z]+"/{/\/(vxlan|hostgw)"/!d}' "$src/main.go"
   grep -q 'pkg/backend/vxlan"' "$src/main.go"
@@ -205,7 +208,7 @@ build_flannel() {
 }
 
 build_pause() {
-  local src; src=$(cd "$KC_CACHE" && go mod download -json "k8s.io/kubernetes@v$VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  local src; src=$(module_dir "k8s.io/kubernetes@v$VERSION")
   mkdir -p "$out_pause"
   gcc -Os -Wall -Werror -static -DVERSION="v$(field pause)-kube-claims" -o "$out_pause/pause" "$src/build/pause/linux/pause.c"
   strip "$out_pause/pause"
