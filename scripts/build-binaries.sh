@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Build the node's binaries for one Kubernetes version from the Go module proxy, no registry
 # and no GitHub: the Kubernetes components (one multi-call binary), kubeadm (the newest
-# version's, for every node), etcd, containerd with its
+# version's, for every node), kine (k3s's datastore: SQLite behind an etcd API), containerd with its
 # runc shim and ctr, runc, crictl, the CNI plugins, and the pause binary from Kubernetes'
 # pause.c. Each output is cached under $KC_CACHE/bin by version (our own sources also by their
 # content) and reused when present.
 #   usage: scripts/build-binaries.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
 #          scripts/build-binaries.sh --where PART [KUBERNETES_VERSION]   prints PART's cache folder
-#          (PART: kube, kubeadm, etcd, ...), built or not: the one place that names them
+#          (PART: kube, kubeadm, kine, ...), built or not: the one place that names them
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -18,7 +18,7 @@ field() { kc_version_field "$VERSION" "$1"; }
 # The k3s release's components, built from their upstream tags (kc_source_version); containerd
 # keeps k3s's whole value (v2.3.4-k3s1), which it reports as its version, as k3s's does.
 source_of() { kc_source_version "$VERSION" "$1"; }
-ETCD=$(field etcd); CONTAINERD=$(field containerd); CONTAINERD_TAG=$(source_of containerd); RUNC=$(source_of runc)
+KINE=$(source_of kine); CONTAINERD=$(field containerd); CONTAINERD_TAG=$(source_of containerd); RUNC=$(source_of runc)
 CNI=$(field cniPlugins); CRITOOLS=$(field criTools)
 MINOR=$(echo "$VERSION" | cut -d. -f2)
 
@@ -28,7 +28,7 @@ BIN=$KC_CACHE/bin
 out_kube=$BIN/kubernetes-v$VERSION-$(cd "$KC_ROOT/images/node" && sha256sum multicall*.go | sha256sum | cut -c1-12)
 KUBEADM=$(kc_default_version)
 out_kubeadm=$BIN/kubeadm-v$KUBEADM
-out_etcd=$BIN/etcd-$ETCD
+out_kine=$BIN/kine-$KINE
 out_containerd=$BIN/containerd-$CONTAINERD
 out_runc=$BIN/runc-$RUNC-static
 out_crictl=$BIN/crictl-$CRITOOLS
@@ -125,16 +125,36 @@ build_kubeadm() {
   cd "$KC_CACHE" && rm -rf "$src" "$gocache"
 }
 
-build_etcd() {
-  local src=$KC_CACHE/src/etcd-$ETCD
-  scratch_module "$src" etcd
-  cp "$KC_ROOT/images/node/etcd.go" "$src/main.go"
-  cd "$src"
-  go mod edit -require="go.etcd.io/etcd/server/v3@$ETCD"
-  go mod tidy
-  mkdir -p "$out_etcd"
-  CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out_etcd/etcd" .
-  finish "$out_etcd"
+build_kine() {
+  # k3s keeps a single server's state in SQLite through kine (github.com/k3s-io/kine; its own
+  # main is what k3s embeds: endpoint.Listen). Its endpoint package imports every datastore
+  # driver, and one of them (t4, from kine v0.17) needs a module the proxy refuses: build a copy
+  # of the released module without that driver, as for flannel's backends. cgo for
+  # mattn/go-sqlite3, linked statically like runc, so that it does not load the build host's C
+  # library on the node.
+  local src=$KC_CACHE/src/kine-$KINE dir
+  # Where the checksum database has no entry for the release's tag, the proxy's copy is taken
+  # without it, and only with the hash pinned in images/versions.json (pinnedSums).
+  local pinned; pinned=$(node "$KC_ROOT/helpers/facts.mjs" pinned-sum "$VERSION" kine)
+  if [ -n "$pinned" ]; then
+    local got; got=$(cd "$KC_CACHE" && GONOSUMDB=github.com/k3s-io/kine go mod download -json "github.com/k3s-io/kine@$KINE")
+    [[ $got == *"\"Sum\": \"$pinned\""* ]] || { echo "kine $KINE from the proxy does not have the pinned hash $pinned: $got" >&2; exit 1; }
+  fi
+  dir=$(module_dir "github.com/k3s-io/kine@$KINE")
+  rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
+  if [ -d "$src/pkg/drivers/t4" ]; then
+    sed -i '/"github.com\/k3s-io\/kine\/pkg\/drivers\/t4"/d' "$src/pkg/endpoint/init.go"
+    rm -rf "$src/pkg/drivers/t4"
+    (cd "$src" && go mod tidy)
+  fi
+  grep -q 'pkg/drivers/sqlite"' "$src/pkg/endpoint/init.go"
+  mkdir -p "$out_kine"
+  (cd "$src" && CGO_ENABLED=1 go build -tags "netgo osusergo sqlite_omit_load_extension" \
+    -ldflags "-s -w -extldflags -static" -o "$out_kine/kine" .)
+  if ldd "$out_kine/kine" >/dev/null 2>&1; then echo "kine is not statically linked" >&2; exit 1; fi
+  "$out_kine/kine" --help >/dev/null
+  rm -rf "$src"
+  finish "$out_kine"
 }
 
 # go_install DIR CGO TAGS PACKAGE@VERSION...: build released commands by version.
@@ -228,7 +248,7 @@ build_registries() {
 }
 
 kc_say "node binaries for Kubernetes $VERSION (cache: $BIN)"
-for part in kube kubeadm etcd containerd runc crictl cni flannel pause registries; do
+for part in kube kubeadm kine containerd runc crictl cni flannel pause registries; do
   var=out_$part
   if cached "${!var}"; then kc_say "stage 'build $part': cached (${!var})"; continue; fi
   kc_stage "build $part ($VERSION)" "build_$part"

@@ -26,7 +26,7 @@ ROOTFS_TAR=$KC_CACHE/rootfs/debian-$SUITE-$ROOTFS_KEY.tar
 # binaries are cached by version) and the kubeadm all versions share (the newest version's).
 INPUTS=$( (cat "$0"; find "$KC_ROOT/images/node" -type f | sort | xargs cat; kc_version_field "$VERSION" k3s; \
   find "$KC_ROOT/images/addons" "$KC_ROOT/scripts/build-addons.sh" -type f | sort | xargs cat; \
-  for f in etcd containerd runc cniPlugins flannel criTools pause coredns localPathProvisioner busybox; do field "$f"; kc_source_version "$VERSION" "$f"; done; \
+  for f in kine containerd runc cniPlugins flannel criTools pause coredns localPathProvisioner busybox; do field "$f"; kc_source_version "$VERSION" "$f"; done; \
   echo "kubeadm $(kc_default_version)") | sha256sum | cut -c1-12)
 if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' "$IMAGE" 2>/dev/null)" = "$INPUTS" ] && [ -z "${KC_REBUILD:-}" ]; then
   kc_say "image $IMAGE present and current (inputs $INPUTS; KC_REBUILD=1 rebuilds it)"
@@ -84,11 +84,11 @@ assemble() {
   local ctx; ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN
   mkdir -p "$ctx/bin" "$ctx/common" "$ctx/cni" "$ctx/images" "$ctx/etc" "$ctx/dirs/var/lib/rancher/k3s/agent/images"
-  # The components (etcd, containerd, runc, flannel, crictl, kubeadm) go in a layer of their own,
+  # The components (kine, containerd, runc, flannel, crictl, kubeadm) go in a layer of their own,
   # before the Kubernetes binary: node images of versions whose k3s releases bundle the same
   # components share it on disk instead of holding a copy each.
   where() { bash "$KC_ROOT/scripts/build-binaries.sh" --where "$1" "$VERSION"; }
-  cp -p "$(where etcd)/etcd" "$(where runc)/runc" "$(where crictl)/crictl" \
+  cp -p "$(where kine)/kine" "$(where runc)/runc" "$(where crictl)/crictl" \
      "$(where containerd)/"{containerd,containerd-shim-runc-v2} "$(where flannel)/flanneld" \
      "$(where kubeadm)/kubeadm" "$ctx/common/"
   cp -p "$(where registries)/kube-claims-registries" "$ctx/common/" 2>/dev/null ||

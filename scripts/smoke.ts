@@ -1,7 +1,9 @@
 // Smoke check of a node image, started by the harness's own code (startCluster, as `npm test`
 // starts it): wait for the node, check the node's tools answer with no flags, run a pod from
-// the local hello image, fetch its page by pod IP, then remove everything.
-//   usage: npx tsx scripts/smoke.ts [KUBERNETES_VERSION] [IMAGE]
+// the local hello image, fetch its page by pod IP, then from another Pod (on another node when
+// there are two) through a Service, by its name and by its ClusterIP (kube-proxy and CoreDNS as
+// a k3s server runs them), then remove everything.
+//   usage: npx tsx scripts/smoke.ts [KUBERNETES_VERSION] [IMAGE]     (KUBE_CLAIMS_NODES: 1 or 2)
 // Prints "boot: N s" (container start to node Ready). Exits non-zero with the reason on failure.
 import { getContainerRuntimeClient } from 'testcontainers';
 import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
     throw new SettingError(`the Docker engine is not reachable (${String((err as Error).message).split('\n')[0]}); start Docker, or run: bash scripts/docker-engine.sh`);
   }
   cluster = await startCluster({
-    version, mode: 'offline', image, runId: `${process.pid}-smoke`, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
+    version, mode: 'offline', image, runId: `${process.pid}-smoke`, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
   });
   // Inside the node's container (the image's own tools, as a person at the node would use them).
   const runtime = await getContainerRuntimeClient();
@@ -58,6 +60,30 @@ async function main(): Promise<void> {
   const page = await node.exec(['bash', '-c', `exec 3<>/dev/tcp/${ip}/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3`]);
   if (!page.includes('<html')) throw new Error(`http://${ip}/ did not serve the page: ${page.slice(0, 300)}`);
   say(`pod hello Running and Ready at ${ip}; its page is served`);
+
+  // Through a Service, from a Pod on another node when there is one: by name (CoreDNS at
+  // 10.43.0.10, the search path the kubelet writes) and by ClusterIP (kube-proxy's rules).
+  await node.exec(['kubectl', 'expose', 'pod', 'hello', '--name=hello-svc', '--port=80']);
+  const helloNode = (await node.exec(['kubectl', 'get', 'pod', 'hello', '-o', 'jsonpath={.spec.nodeName}'])).trim();
+  const other = Object.keys(cluster.nodeContainers).find((n) => n !== helloNode) ?? helloNode;
+  await node.exec(['kubectl', 'run', 'client', `--image=${cluster.images.hello}`, `--overrides={"spec":{"nodeName":"${other}"}}`]);
+  await node.exec(['kubectl', 'wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
+  const clusterIP = (await node.exec(['kubectl', 'get', 'service', 'hello-svc', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+  for (const [how, host] of [['its name', 'hello-svc'], ['its ClusterIP', clusterIP]] as const) {
+    const path = `/smoke-${how === 'its name' ? 'name' : 'ip'}-${Date.now()}`;
+    // The Service's endpoints are programmed a moment after the Pod is Ready: a bounded retry.
+    let said = '';
+    for (const deadline = Date.now() + 60_000; ;) {
+      const res = await runtime.container.exec(container, ['kubectl', 'exec', 'client', '--', 'wget', '-q', '-O', '-', `http://${host}${path}`]);
+      // The page does not exist (404), so the request's line in hello's log is the proof it got there.
+      said = res.output.trim();
+      const log = await node.exec(['kubectl', 'logs', 'hello']);
+      if (log.includes(`"GET ${path} HTTP/1.1"`)) break;
+      if (Date.now() > deadline) throw new Error(`a request from pod client (node ${other}) to http://${host}${path} (the Service by ${how}) did not reach pod hello within 60 s; wget said: ${said.slice(0, 300)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  say(`pod client on node ${other} reached pod hello (node ${helloNode}) through Service hello-svc by its name and by its ClusterIP ${clusterIP}`);
   process.stdout.write(`boot: ${cluster.bootSeconds.toFixed(1)} s\n`);
 }
 
