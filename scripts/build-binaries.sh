@@ -139,8 +139,10 @@ build_kine() {
   if [ -n "$pinned" ]; then
     local got; got=$(cd "$KC_CACHE" && GONOSUMDB=github.com/k3s-io/kine go mod download -json "github.com/k3s-io/kine@$KINE")
     [[ $got == *"\"Sum\": \"$pinned\""* ]] || { echo "kine $KINE from the proxy does not have the pinned hash $pinned: $got" >&2; exit 1; }
+    dir=$(sed -n 's/.*"Dir": "\(.*\)",/\1/p' <<<"$got")
+  else
+    dir=$(module_dir "github.com/k3s-io/kine@$KINE")
   fi
-  dir=$(module_dir "github.com/k3s-io/kine@$KINE")
   rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
   if [ -d "$src/pkg/drivers/t4" ]; then
     sed -i '/"github.com\/k3s-io\/kine\/pkg\/drivers\/t4"/d' "$src/pkg/endpoint/init.go"

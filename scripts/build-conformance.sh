@@ -42,12 +42,12 @@ build_e2e() {
   done
   # Go's tools pattern: go mod tidy keeps what e2e.test (every package it links) and agnhost import.
   printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/test/e2e"\n\t_ "k8s.io/kubernetes/test/images/agnhost"\n)\n' >tools.go
-  # e2e_test.go's own imports (the test binary's package main) are not seen by tidy through tools.go.
+  # The imports of test/e2e's own test files (what e2e.test links) are not seen by tidy through tools.go.
   local dir; dir=$(go list -m -f '{{.Dir}}' k8s.io/kubernetes 2>/dev/null || true)
   [ -n "$dir" ] || dir=$(go mod download -json "k8s.io/kubernetes@v$VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
   {
     printf '//go:build tools\n\npackage tools\n\nimport (\n'
-    sed -n '/^import (/,/^)/p' "$dir/test/e2e/e2e_test.go" | grep -oE '"[^"]+"' | grep -v '^"testing"$' | sed 's/^/\t_ /'
+    sed -n '/^import (/,/^)/p' "$dir"/test/e2e/*_test.go | grep -v '^\s*//' | grep -oE '"[^"]+"' | sort -u | grep -v '^"testing"$' | sed 's/^/\t_ /'
     printf ')\n'
   } >tools_e2e.go
   go mod tidy
