@@ -62,8 +62,8 @@ build_e2e() {
   cd "$KC_CACHE" && rm -rf "$src"
 }
 
-# e2e_image NAME: the image e2e.test uses for NAME (registry/e2e-test-images/NAME:TAG), as it lists them.
-e2e_image() { grep -E "/$1:[^/]+$" "$OUT/images.txt" | head -1 || true; }
+# e2e_images NAME: every tag of an e2e test image that e2e.test lists (registry.k8s.io/e2e-test-images/NAME:TAG), one a line.
+e2e_images() { grep -E "^registry\.k8s\.io/e2e-test-images/$1:[^/]+$" "$OUT/images.txt" || true; }
 
 BUSYBOX=$(kc_static_busybox)
 # busybox_root DIR: /bin/busybox, an applet link wherever no program of that name is on
@@ -115,18 +115,20 @@ image() {
   docker build -q -t "$name" "$dir" >/dev/null
 }
 
+# also_as IMAGE NAME: IMAGE tagged with every other tag e2e.test lists for NAME.
+also_as() { local tag; for tag in $(e2e_images "$2"); do [ "$tag" = "$1" ] || docker tag "$1" "$tag"; done; }
+
 build_images() {
   local ctx; ctx=$(mktemp -d)
-  local agnhost agnhost_prev busybox nginx nginx_new glibc pause
-  agnhost=$(e2e_image agnhost); busybox=$(e2e_image busybox); nginx=$(e2e_image nginx)
-  glibc=$(e2e_image glibc-dns-testing); pause=$(grep -E '/pause:' "$OUT/images.txt" | head -1)
-  # The previous agnhost tag (AgnhostPrev) and the newer nginx: the second line of each name.
-  agnhost_prev=$(grep -E '/agnhost:' "$OUT/images.txt" | sed -n 2p); nginx_new=$(grep -E '/nginx:' "$OUT/images.txt" | sed -n 2p)
+  local agnhost busybox nginx glibc pause
+  agnhost=$(e2e_images agnhost | head -1); busybox=$(e2e_images busybox | head -1); nginx=$(e2e_images nginx | head -1)
+  glibc=$(e2e_images glibc-dns-testing | head -1); pause=$(grep -E '^registry\.k8s\.io/pause:' "$OUT/images.txt" | head -1)
   [ -n "$agnhost" ] && [ -n "$busybox" ] && [ -n "$nginx" ] && [ -n "$pause" ] ||
     kc_die "e2e.test --list-images lacks agnhost, busybox, nginx or pause: $OUT/images.txt"
 
   busybox_root "$ctx/busybox/root"
   image "$busybox" "$ctx/busybox" 'CMD ["sh"]'
+  also_as "$busybox" busybox
 
   # agnhost: /agnhost (ENTRYPOINT, CMD pause), /agnhost-2, /uploads, porter's certificates.
   local a=$ctx/agnhost/root
@@ -137,7 +139,7 @@ build_images() {
   ln -s agnhost "$a/agnhost-2"
   mkdir -p "$a/uploads"
   image "$agnhost" "$ctx/agnhost" 'EXPOSE 80 8080 8081 9376 5000' 'ENTRYPOINT ["/agnhost"]' 'CMD ["pause"]'
-  if [ -n "$agnhost_prev" ]; then docker tag "$agnhost" "$agnhost_prev"; fi
+  also_as "$agnhost" agnhost
 
   if [ -n "$glibc" ]; then
     mkdir -p "$ctx/glibc/root"
@@ -171,17 +173,15 @@ http {
 }
 CONF
   image "$nginx" "$ctx/nginx" 'EXPOSE 80' 'STOPSIGNAL SIGQUIT' 'CMD ["/usr/sbin/nginx", "-g", "daemon off;"]'
-  if [ -n "$nginx_new" ]; then docker tag "$nginx" "$nginx_new"; fi
+  also_as "$nginx" nginx
 
   # pause: the node's own (kube-claims/pause, built with the node image) under e2e's name.
   docker tag "$(docker images --format '{{.Repository}}:{{.Tag}}' 'kube-claims/pause' | head -1)" "$pause"
 
+  # One archive: the tags of an image share its layers.
   rm -f "$OUT"/images/*.tar
-  local img
-  for img in "$busybox" "$agnhost" $agnhost_prev $glibc "$nginx" $nginx_new "$pause"; do
-    docker save -o "$OUT/images/$(echo "${img#*/}" | tr '/:' '__').tar" "$img"
-    echo "$img"
-  done
+  # shellcheck disable=SC2046
+  docker save -o "$OUT/images/e2e-test-images.tar" $(e2e_images agnhost) $(e2e_images busybox) $(e2e_images nginx) $glibc "$pause"
   rm -rf "$ctx"
 }
 
