@@ -27,7 +27,7 @@ export function cacheDirFor(env) {
  * @typedef {{ kubernetes: string, k3s: string, kine: string, containerd: string, runc: string,
  *   cniPlugins: string, flannel: string, criTools: string, pause: string, coredns: string,
  *   localPathProvisioner: string, busybox: string, builtFrom?: Record<string, string>,
- *   pinnedSums?: Record<string, string> }} VersionRow
+ *   pinnedSums?: Record<string, string>, stagingFrom?: Record<string, string> }} VersionRow
  */
 
 /** @type {VersionRow[]} The supported versions, newest first (images/versions.json). */
@@ -106,6 +106,7 @@ export function debugImage(row) {
 //   version WANTED FIELD    a field of the version's row (exit 2 if unknown)
 //   source WANTED FIELD     the upstream tag that field's component is built from (sourceVersion)
 //   pinned-sum WANTED FIELD the module hash pinned for that component (pinnedSums), or nothing
+//   staging WANTED          the staging modules taken at another patch (stagingFrom): MODULE VERSION a line
 //   default-version         the newest supported version
 //   versions                every supported version, newest first, separated by spaces
 //   addon-images WANTED     the version's add-on images, a line each: NAME LOCAL IMAGE [MODULE@VERSION]
@@ -134,6 +135,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       process.exit(2);
     }
     console.log(row.pinnedSums?.[field] ?? '');
+  } else if (command === 'staging' && wanted) {
+    const row = findVersion(wanted);
+    if (!row) {
+      console.error(unknownVersionMessage(wanted));
+      process.exit(2);
+    }
+    for (const [module, version] of Object.entries(row.stagingFrom ?? {})) console.log(`${module} ${version}`);
   } else if (command === 'default-version') {
     console.log(supportedVersions[0]?.kubernetes);
   } else if (command === 'addon-images' && wanted) {
@@ -146,7 +154,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   } else if (command === 'versions') {
     console.log(supportedVersions.map((v) => v.kubernetes).join(' '));
   } else {
-    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | source WANTED FIELD | pinned-sum WANTED FIELD | default-version | versions | addon-images WANTED');
+    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | source WANTED FIELD | pinned-sum WANTED FIELD | staging WANTED | default-version | versions | addon-images WANTED');
     process.exit(2);
   }
 }

@@ -75,6 +75,10 @@ kube_module() {
     grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$modfile" | awk '{print $1}' | while read -r m; do
       go mod edit -replace="$m=$m@v0.${version#1.}"
     done
+    # Where the proxy refuses a staging module's patch, the one versions.json names (stagingFrom).
+    node "$KC_ROOT/helpers/facts.mjs" staging "$version" | while read -r m v; do
+      go mod edit -replace="$m=$m@$v"
+    done
   )
 }
 
