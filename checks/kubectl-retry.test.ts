@@ -1,9 +1,11 @@
-// kubectl is run again only when it sent nothing to the API server (helpers/verbs/kubectl.ts,
-// NOT_SENT): never after a failure the cluster answered, which is a test's result.
+// kubectl is run again only when it sent nothing to the API server, or the server refused a read
+// before doing anything (helpers/verbs/kubectl.ts, NOT_SENT): never after a failure the cluster
+// answered, which is a test's result.
 import { describe, expect, test } from 'vitest';
 import { NOT_SENT } from '../helpers/verbs/kubectl.js';
+import { TOO_LARGE_RV } from '../helpers/verbs/api-client.js';
 
-describe('kubectl is retried only when it sent nothing', () => {
+describe('kubectl is retried only when it sent nothing, or a read was refused before anything was done', () => {
   test.each([
     ['a TLS handshake past Go\'s limit', 'Unable to connect to the server: net/http: TLS handshake timeout'],
     ['a refused connection', 'Unable to connect to the server: dial tcp 127.0.0.1:6443: connect: connection refused'],
@@ -12,6 +14,8 @@ describe('kubectl is retried only when it sent nothing', () => {
       'E1202 05:48:47.909456    3205 request.go:1198] "Unexpected error when reading response body" err="context deadline exceeded (Client.Timeout or context cancellation while reading body)"',
       'error: error validating "/tmp/kube-claims-5mEO3D/manifests-nlgSHD/two-containers.yaml": error validating data: failed to download openapi: Get "https://localhost:32769/openapi/v2?timeout=32s": context deadline exceeded (Client.Timeout exceeded while awaiting headers); if you choose to ignore these errors, turn validation off with --validate=false',
     ].join('\n')],
+    // Seen on 1.34.4 (kine v0.14.11, as k3s v1.34.4 bundles it): kubectl get all in a new namespace.
+    ['a read refused as too large a resource version', 'Error from server (Timeout): Timeout: Too large resource version: 0, current: 826'],
   ])('%s', (_what, stderr) => {
     expect(NOT_SENT.test(stderr)).toBe(true);
   });
@@ -23,5 +27,14 @@ describe('kubectl is retried only when it sent nothing', () => {
     ['a server that answered too slowly', 'Error from server (Timeout): the server was unable to return a response in the time allotted'],
   ])('not after %s', (_what, stderr) => {
     expect(NOT_SENT.test(stderr)).toBe(false);
+  });
+});
+
+describe('API clients send a read again only when it was refused before anything was done', () => {
+  test('a 504 Too large resource version (seen on 1.34.4, kine v0.14.11)', () => {
+    expect(TOO_LARGE_RV.test('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Timeout: Too large resource version: 0, current: 1432","reason":"Timeout","details":{"causes":[{"reason":"ResourceVersionTooLarge","message":"Too large resource version"}]},"code":504}')).toBe(true);
+  });
+  test('not another 504', () => {
+    expect(TOO_LARGE_RV.test('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server was unable to return a response in the time allotted, but may still be processing the request","reason":"Timeout","code":504}')).toBe(false);
   });
 });

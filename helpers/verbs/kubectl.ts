@@ -41,11 +41,15 @@ export type Kubectl = ((args: string[], opts?: KubectlOptions) => Promise<Kubect
 /**
  * kubectl's words when it sent nothing: it could not reach the API server at all, or `apply` /
  * `create` could not fetch the OpenAPI document it validates a manifest against before sending
- * it (an emulated server built it past client-go's 32 s discovery limit).
+ * it (an emulated server built it past client-go's 32 s discovery limit). And the one answer
+ * that did nothing: a read refused as 'Too large resource version' (a Timeout, which the API's
+ * conventions let clients retry; kine before v0.14.13, which k3s releases up to 1.34 bundle,
+ * answers so when an object appears while it lists an empty prefix: TOO_LARGE_RV).
  */
 export const NOT_SENT = new RegExp([
   /^Unable to connect to the server: (net\/http: TLS handshake timeout|dial tcp \S+: (connect: connection refused|i\/o timeout))/.source,
   /^error: error validating "[^"\n]*": error validating data: failed to download openapi: /.source,
+  /^Error from server \(Timeout\): Timeout: Too large resource version: /.source,
 ].join('|'), 'm');
 
 export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
