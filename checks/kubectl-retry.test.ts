@@ -16,6 +16,7 @@ describe('kubectl is retried only when it sent nothing, or a read was refused be
     ].join('\n')],
     // Seen on 1.34.4 (kine v0.14.11, as k3s v1.34.4 bundles it): kubectl get all in a new namespace.
     ['a read refused as too large a resource version', 'Error from server (Timeout): Timeout: Too large resource version: 0, current: 826'],
+    ['a create an admission plugin\'s read refused so', 'Error from server (Forbidden): pods "just-run" is forbidden: Timeout: Too large resource version: 0, current: 474'],
   ])('%s', (_what, stderr) => {
     expect(NOT_SENT.test(stderr)).toBe(true);
   });
@@ -25,6 +26,7 @@ describe('kubectl is retried only when it sent nothing, or a read was refused be
     ['a manifest that fails validation', 'error: error validating "pod.yaml": error validating data: ValidationError(Pod.spec): unknown field "containerz" in io.k8s.api.core.v1.PodSpec; if you choose to ignore these errors, turn validation off with --validate=false'],
     ['an object that is not there', 'Error from server (NotFound): pods "web" not found'],
     ['a server that answered too slowly', 'Error from server (Timeout): the server was unable to return a response in the time allotted'],
+    ['a create that RBAC refused', 'Error from server (Forbidden): pods "web" is forbidden: User "reader" cannot create resource "pods" in API group "" in the namespace "default"'],
   ])('not after %s', (_what, stderr) => {
     expect(NOT_SENT.test(stderr)).toBe(false);
   });
@@ -33,6 +35,9 @@ describe('kubectl is retried only when it sent nothing, or a read was refused be
 describe('API clients send a read again only when it was refused before anything was done', () => {
   test('a 504 Too large resource version (seen on 1.34.4, kine v0.14.11)', () => {
     expect(TOO_LARGE_RV.test('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Timeout: Too large resource version: 0, current: 1432","reason":"Timeout","details":{"causes":[{"reason":"ResourceVersionTooLarge","message":"Too large resource version"}]},"code":504}')).toBe(true);
+  });
+  test('a 403 from an admission plugin\'s read of that kind', () => {
+    expect(TOO_LARGE_RV.test('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"just-run\\" is forbidden: Timeout: Too large resource version: 0, current: 474","reason":"Forbidden","details":{"name":"just-run","kind":"pods"},"code":403}')).toBe(true);
   });
   test('not another 504', () => {
     expect(TOO_LARGE_RV.test('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server was unable to return a response in the time allotted, but may still be processing the request","reason":"Timeout","code":504}')).toBe(false);

@@ -1,11 +1,13 @@
 // API clients (client-node) that send a request again when the API server refused a read as
 // 'Too large resource version' (HTTP 504, reason Timeout, which the API's conventions let
-// clients retry): kine before v0.14.13, which k3s releases up to 1.34 bundle, answers so when
-// an object appears while it lists an empty prefix. Any other answer is the caller's.
+// clients retry), or a create that an admission plugin's own read refused so (HTTP 403, with
+// the same words; nothing was stored): kine before v0.14.13, which k3s releases up to 1.34
+// bundle, can answer so when it lists an empty prefix (relisting it at the current revision).
+// Any other answer is the caller's.
 import * as k8s from '@kubernetes/client-node';
 
-/** The body of the refusal (a Status): nothing was read or changed. */
-export const TOO_LARGE_RV = /"reason":"Timeout".*Too large resource version|Too large resource version.*"reason":"Timeout"/s;
+/** The message of the refusal (a Status body): nothing was read or changed. */
+export const TOO_LARGE_RV = /"message":"((?:[^"\\]|\\.)* is forbidden: )?Timeout: Too large resource version: \d+, current: \d+"/;
 const ATTEMPTS = 3;
 
 const fetchLibrary = new k8s.IsomorphicFetchHttpLibrary();
@@ -13,7 +15,7 @@ const retrying = k8s.wrapHttpLibrary({
   async send(request) {
     for (let attempt = 1; ; attempt++) {
       const response = await fetchLibrary.send(request).toPromise();
-      if (response.httpStatusCode !== 504 || attempt === ATTEMPTS) return response;
+      if (![403, 504].includes(response.httpStatusCode) || attempt === ATTEMPTS) return response;
       const text = await response.body.text();
       // The body was read: hand the caller a response that can be read again.
       if (!TOO_LARGE_RV.test(text)) return new k8s.ResponseContext(response.httpStatusCode, response.headers, new k8s.SelfDecodingBody(Promise.resolve(Buffer.from(text))));

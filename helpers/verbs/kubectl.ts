@@ -44,12 +44,14 @@ export type Kubectl = ((args: string[], opts?: KubectlOptions) => Promise<Kubect
  * it (an emulated server built it past client-go's 32 s discovery limit). And the one answer
  * that did nothing: a read refused as 'Too large resource version' (a Timeout, which the API's
  * conventions let clients retry; kine before v0.14.13, which k3s releases up to 1.34 bundle,
- * answers so when an object appears while it lists an empty prefix: TOO_LARGE_RV).
+ * can answer so when it lists an empty prefix: TOO_LARGE_RV), or a create that an admission
+ * plugin's own read of that kind refused.
  */
 export const NOT_SENT = new RegExp([
   /^Unable to connect to the server: (net\/http: TLS handshake timeout|dial tcp \S+: (connect: connection refused|i\/o timeout))/.source,
   /^error: error validating "[^"\n]*": error validating data: failed to download openapi: /.source,
-  /^Error from server \(Timeout\): Timeout: Too large resource version: /.source,
+  // (Refused by an admission plugin's own read, a create is Forbidden with the same words: nothing was stored.)
+  /^Error from server \((Timeout|Forbidden)\): (\S+ "[^"]*" is forbidden: )?Timeout: Too large resource version: /.source,
 ].join('|'), 'm');
 
 export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
