@@ -67,19 +67,21 @@ async function main(): Promise<void> {
   const helloNode = (await node.exec(['kubectl', 'get', 'pod', 'hello', '-o', 'jsonpath={.spec.nodeName}'])).trim();
   const other = Object.keys(cluster.nodeContainers).find((n) => n !== helloNode) ?? helloNode;
   await node.exec(['kubectl', 'run', 'client', `--image=${cluster.images.hello}`, `--overrides={"spec":{"nodeName":"${other}"}}`]);
-  await node.exec(['kubectl', 'wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
+  // Time limits stretch with KUBE_CLAIMS_TIME_SCALE (an emulated CPU), as the tests' do.
+  await node.exec(['kubectl', 'wait', '--for=condition=Ready', 'pod/client', `--timeout=${120 * settings.timeScale}s`]);
   const clusterIP = (await node.exec(['kubectl', 'get', 'service', 'hello-svc', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
   for (const [how, host] of [['its name', 'hello-svc'], ['its ClusterIP', clusterIP]] as const) {
     const path = `/smoke-${how === 'its name' ? 'name' : 'ip'}-${Date.now()}`;
     // The Service's endpoints are programmed a moment after the Pod is Ready: a bounded retry.
     let said = '';
-    for (const deadline = Date.now() + 60_000; ;) {
+    const limit = 60 * settings.timeScale;
+    for (const deadline = Date.now() + limit * 1000; ;) {
       const res = await runtime.container.exec(container, ['kubectl', 'exec', 'client', '--', 'wget', '-q', '-O', '-', `http://${host}${path}`]);
       // The page does not exist (404), so the request's line in hello's log is the proof it got there.
       said = res.output.trim();
       const log = await node.exec(['kubectl', 'logs', 'hello']);
       if (log.includes(`"GET ${path} HTTP/1.1"`)) break;
-      if (Date.now() > deadline) throw new Error(`a request from pod client (node ${other}) to http://${host}${path} (the Service by ${how}) did not reach pod hello within 60 s; wget said: ${said.slice(0, 300)}`);
+      if (Date.now() > deadline) throw new Error(`a request from pod client (node ${other}) to http://${host}${path} (the Service by ${how}) did not reach pod hello within ${limit} s; wget said: ${said.slice(0, 300)}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
