@@ -620,6 +620,10 @@ claim('crash-loop-backoff', async ({ ns, kubectl, api, cluster, differs }) => {
     await waitForEvent(api.core, ns, { object: 'crasher', reason: 'BackOff', message: /Back-off restarting failed container/ });
     // And it keeps restarting it: the count rises (one restart after a back-off of 10 s, the next after 20 s).
     await waitUntil('restartCount of crasher to reach 2', 90_000, () => restarts() >= 2, () => `restarts ${restarts()}`);
+    // The reader's watch prints the same change a moment later (seen behind the API's under load).
+    await waitUntil('kubectl get pods --watch to show RESTARTS 2', 30_000,
+      () => shown().some((r) => Number.parseInt(r[3] ?? '', 10) >= 2),
+      () => `kubectl showed RESTARTS: ${shown().map((r) => r[3]).join(' > ')}`);
   } finally {
     watch.stop();
     await reader.stop();
