@@ -920,11 +920,13 @@ claim('readiness-out-of-service', async ({ ns, kubectl, api, cluster, manifests,
   const b = await api.core.readNamespacedPod({ name: 'web-b', namespace: ns });
 
   // What the reader sees: the Service's endpoints are the ready Pod's address only. kubectl
-  // before 1.32 lists every address of the Service's EndpointSlices, ready or not (the catalogue
-  // records the difference; the traffic below is the same). Which kubectl answers is known only
-  // from its version, and a dispatcher (gcloud's) reports its own while running one of the
-  // server's minor: below 1.32 on either side, web-b's address may be listed too.
-  const mayListUnready = semver.lt(semver.coerce(cluster.version)!, '1.32.0') || semver.lt(semver.coerce(cluster.kubectlVersion)!, '1.32.0');
+  // 1.31 lists every address of the Service's EndpointSlices, ready or not (before 1.31 it read
+  // the Endpoints object's ready addresses; 1.32 skips unready endpoints): the catalogue records
+  // the difference, and the traffic below is the same. Which kubectl answers is known only from
+  // its version, and a dispatcher (gcloud's) reports its own while running one of the server's
+  // minor: with 1.31 on either side, web-b's address may be listed too.
+  const is131 = (v: string) => semver.satisfies(semver.coerce(v)!, '~1.31');
+  const mayListUnready = is131(cluster.version) || is131(cluster.kubectlVersion);
   const described = (await kubectl(['describe', 'service', 'web'])).stdout;
   const listed = describeField(described, 'Endpoints')!.split(',').sort();
   const onlyA = [`${a.status!.podIP}:80`];
