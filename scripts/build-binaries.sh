@@ -61,39 +61,9 @@ scratch_module() {
   (cd "$dir" && go mod init "kube-claims.local/$name" >/dev/null 2>&1)
 }
 
-# kube_module DIR VERSION: a scratch module in DIR that requires k8s.io/kubernetes@vVERSION.
-kube_module() {
-  local src=$1 version=$2
-  scratch_module "$src" kube
-  (
-    cd "$src"
-    go mod download -json "k8s.io/kubernetes@v$version" >/dev/null
-    # k8s.io/kubernetes replaces its staging modules with local paths; point them at the
-    # published copies of the same release (v0.MINOR.PATCH).
-    local modfile; modfile=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/v$version.mod
-    go mod edit -require="k8s.io/kubernetes@v$version"
-    grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$modfile" | awk '{print $1}' | while read -r m; do
-      go mod edit -replace="$m=$m@v0.${version#1.}"
-    done
-    # Where the proxy refuses a staging module's patch, the one versions.json names (stagingFrom).
-    node "$KC_ROOT/helpers/facts.mjs" staging "$version" | while read -r m v; do
-      go mod edit -replace="$m=$m@$v"
-    done
-  )
-}
-
-# kube_ldflags VERSION: the version stamps `kubectl version` and friends print.
-kube_ldflags() {
-  local ld="-s -w" minor; minor=$(echo "$1" | cut -d. -f2)
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $pkg.gitVersion=v$1 -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-  done
-  echo "$ld"
-}
-
 build_kube() {
   local src=$KC_CACHE/src/kubernetes-v$VERSION gocache=$KC_CACHE/src/kubernetes-v$VERSION.gocache
-  kube_module "$src" "$VERSION"
+  kc_kube_module "$src" "$VERSION"
   cp "$KC_ROOT/images/node/multicall.go" "$src/main.go"
   cp "$KC_ROOT"/images/node/multicall_*.go "$src/"
   # APIs that changed between minors, chosen by build tag (multicall_*.go).
@@ -104,7 +74,7 @@ build_kube() {
   mkdir -p "$out_kube"
   # A build cache of its own (about 5 GB), kept across a failed attempt and removed once the
   # binary is cached: nothing else reuses it, and Go's shared cache would keep it for every version.
-  GOCACHE=$gocache CGO_ENABLED=0 go build -tags "$tags" -ldflags "$(kube_ldflags "$VERSION")" -o "$out_kube/kube" .
+  GOCACHE=$gocache CGO_ENABLED=0 go build -tags "$tags" -ldflags "$(kc_kube_ldflags "$VERSION")" -o "$out_kube/kube" .
   # Read whole: grep -q would end the pipe early, and the writer's SIGPIPE fail it (pipefail).
   [[ $("$out_kube/kube" kubectl version --client) == *"v$VERSION"* ]]
   finish "$out_kube"
@@ -116,14 +86,14 @@ build_kubeadm() {
   # newest supported version, for every node image: what it writes does not depend on the
   # version of the control plane that reads it.
   local src=$KC_CACHE/src/kubeadm-v$KUBEADM gocache=$KC_CACHE/src/kubeadm-v$KUBEADM.gocache
-  kube_module "$src" "$KUBEADM"
+  kc_kube_module "$src" "$KUBEADM"
   cd "$src"
   # Go's tools pattern: the build tag keeps the file out of builds, and go mod tidy still
   # records what the command needs.
   printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kubeadm"\n' >tools.go
   go mod tidy
   mkdir -p "$out_kubeadm"
-  GOCACHE=$gocache CGO_ENABLED=0 go build -ldflags "$(kube_ldflags "$KUBEADM")" -o "$out_kubeadm/kubeadm" k8s.io/kubernetes/cmd/kubeadm
+  GOCACHE=$gocache CGO_ENABLED=0 go build -ldflags "$(kc_kube_ldflags "$KUBEADM")" -o "$out_kubeadm/kubeadm" k8s.io/kubernetes/cmd/kubeadm
   "$out_kubeadm/kubeadm" version -o short | grep -qx "v$KUBEADM"
   finish "$out_kubeadm"
   cd "$KC_CACHE" && rm -rf "$src" "$gocache"

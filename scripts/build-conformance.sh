@@ -31,15 +31,8 @@ mkdir -p "$OUT/bin" "$OUT/images"
 
 build_e2e() {
   local src=$KC_CACHE/src/conformance-v$VERSION
-  rm -rf "$src"; mkdir -p "$src"; cd "$src"
-  go mod init kube-claims.local/conformance >/dev/null 2>&1
-  go mod download -json "k8s.io/kubernetes@v$VERSION" >/dev/null
-  # Staging modules: their published copies of the same release, as for the node's binaries.
-  local modfile; modfile=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/v$VERSION.mod
-  go mod edit -require="k8s.io/kubernetes@v$VERSION"
-  grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$modfile" | awk '{print $1}' | while read -r m; do
-    go mod edit -replace="$m=$m@v0.${VERSION#1.}"
-  done
+  kc_kube_module "$src" "$VERSION"
+  cd "$src"
   # Go's tools pattern: go mod tidy keeps what e2e.test (every package it links) and agnhost import.
   printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/test/e2e"\n\t_ "k8s.io/kubernetes/test/images/agnhost"\n)\n' >tools.go
   # The imports of test/e2e's own test files (what e2e.test links) are not seen by tidy through tools.go.
@@ -51,10 +44,7 @@ build_e2e() {
     printf ')\n'
   } >tools_e2e.go
   go mod tidy
-  local minor ld="-s -w"; minor=$(echo "$VERSION" | cut -d. -f2)
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld+=" -X $pkg.gitVersion=v$VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-  done
+  local ld; ld=$(kc_kube_ldflags "$VERSION")
   CGO_ENABLED=0 go test -c -ldflags "$ld" -o "$OUT/bin/e2e.test" k8s.io/kubernetes/test/e2e
   CGO_ENABLED=0 go build -ldflags "$ld" -o "$OUT/bin/agnhost" k8s.io/kubernetes/test/images/agnhost
   cp "$dir/test/images/agnhost/porter/localhost.crt" "$dir/test/images/agnhost/porter/localhost.key" "$OUT/bin/"

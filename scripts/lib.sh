@@ -86,3 +86,34 @@ kc_static_busybox() {
   fi
   echo "$bb"
 }
+
+# kc_kube_module DIR VERSION: a new Go module in DIR that requires k8s.io/kubernetes@vVERSION, its
+# staging modules (local paths in its go.mod) replaced by their published copies of the same
+# release (v0.MINOR.PATCH), or by the patch versions.json names where the proxy refuses that one
+# (stagingFrom). Shared by the node's binaries and e2e.test (build-conformance.sh).
+kc_kube_module() {
+  local src=$1 version=$2
+  rm -rf "$src"; mkdir -p "$src"
+  (
+    cd "$src"
+    go mod init kube-claims.local/kube >/dev/null 2>&1
+    go mod download -json "k8s.io/kubernetes@v$version" >/dev/null
+    local modfile; modfile=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/v$version.mod
+    go mod edit -require="k8s.io/kubernetes@v$version"
+    grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$modfile" | awk '{print $1}' | while read -r m; do
+      go mod edit -replace="$m=$m@v0.${version#1.}"
+    done
+    node "$KC_ROOT/helpers/facts.mjs" staging "$version" | while read -r m v; do
+      go mod edit -replace="$m=$m@$v"
+    done
+  )
+}
+
+# kc_kube_ldflags VERSION: the version stamps `kubectl version` and friends print.
+kc_kube_ldflags() {
+  local ld="-s -w" minor; minor=$(echo "$1" | cut -d. -f2)
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=v$1 -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "$ld"
+}
