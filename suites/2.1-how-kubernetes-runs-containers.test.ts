@@ -608,44 +608,52 @@ claim('crash-loop-backoff', async ({ ns, kubectl, api, cluster, differs }) => {
   // Two views of every change: the API's (a watch) and the reader's (`kubectl get pods --watch`).
   const watch = await watchPods(api, ns, 'metadata.name=crasher');
   const reader = kubectl.background(['get', 'pods', '--watch', '--no-headers']);
-  const shown = () => reader.output.split('\n').map((l) => l.trim().split(/\s+/)).filter((r) => r[0] === 'crasher');
+  const rowsOf = (output: string) => output.split('\n').map((l) => l.trim().split(/\s+/)).filter((r) => r[0] === 'crasher');
+  const shown = () => rowsOf(reader.output);
   const restarts = () => watch.events.at(-1)?.pod.status?.containerStatuses?.[0]?.restartCount ?? 0;
+  const backOffRows = (rows: string[][]) => rows.filter((r) => r[2] === 'CrashLoopBackOff');
+  const backOffEvents = (events: typeof watch.events) =>
+    events.filter((e) => e.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
+  // Both views as they stood at one moment when they agreed (each watch runs on, so one may be a change ahead).
+  let views: { rows: string[][]; events: typeof watch.events } | undefined;
   try {
     await kubectl(['run', 'crasher', `--image=${cluster.images.hello}`, '--command', '--', 'sh', '-c', 'echo "crashing on purpose"; exit 1']);
     // Until the reader sees CrashLoopBackOff, or the kubelet has backed off three times (10, 20, 40 s).
     await waitUntil('STATUS CrashLoopBackOff in kubectl get pods --watch, or three restarts', 150_000,
-      () => shown().some((r) => r[2] === 'CrashLoopBackOff') || restarts() >= 3,
+      () => backOffRows(shown()).length > 0 || restarts() >= 3,
       () => `restarts ${restarts()}; kubectl showed: ${shown().map((r) => r[2]).join(' > ')}`);
     // The kubelet did back off: its events say so.
     await waitForEvent(api.core, ns, { object: 'crasher', reason: 'BackOff', message: /Back-off restarting failed container/ });
     // And it keeps restarting it: the count rises (one restart after a back-off of 10 s, the next after 20 s).
     await waitUntil('restartCount of crasher to reach 2', 90_000, () => restarts() >= 2, () => `restarts ${restarts()}`);
-    // The reader's watch prints the same change a moment later (seen behind the API's under load).
-    await waitUntil('kubectl get pods --watch to show RESTARTS 2', 30_000,
-      () => shown().some((r) => Number.parseInt(r[3] ?? '', 10) >= 2),
-      () => `kubectl showed RESTARTS: ${shown().map((r) => r[3]).join(' > ')}`);
+    // The reader's view follows the API's: RESTARTS 2, and CrashLoopBackOff seen by both or by neither
+    // (kubectl's watch prints a change a moment after the API's, more under load).
+    await waitUntil('kubectl get pods --watch to show RESTARTS 2, and CrashLoopBackOff as the API watch reported it', 30_000, () => {
+      const now = { rows: shown(), events: [...watch.events] };
+      const agree = now.rows.some((r) => Number.parseInt(r[3] ?? '', 10) >= 2) &&
+        backOffRows(now.rows).length > 0 === backOffEvents(now.events).length > 0;
+      if (agree) views = now;
+      return agree;
+    }, () => `kubectl showed ${shown().map((r) => `${r[2]} ${r[3]}`).join(' > ')}; the API reported CrashLoopBackOff ${backOffEvents(watch.events).length} time(s)`);
   } finally {
     watch.stop();
     await reader.stop();
   }
-  const last = watch.events.at(-1)!.pod;
+  const { rows, events } = views!;
+  const last = events.at(-1)!.pod;
   const container = last.status!.containerStatuses![0]!;
   // RESTARTS rising, as the API reported it (each value once, in order) and as kubectl showed it.
-  const counts = watch.events.map((e) => e.pod.status?.containerStatuses?.[0]?.restartCount ?? 0).filter((n, i, all) => n !== all[i - 1]);
+  const counts = events.map((e) => e.pod.status?.containerStatuses?.[0]?.restartCount ?? 0).filter((n, i, all) => n !== all[i - 1]);
   expect(counts.slice(0, 3), `restartCount values the API reported: ${counts.join(' > ')}`).toEqual([0, 1, 2]);
-  const shownRestarts = shown().map((r) => Number.parseInt(r[3] ?? '', 10)).filter((n, i, all) => n !== all[i - 1]);
+  const shownRestarts = rows.map((r) => Number.parseInt(r[3] ?? '', 10)).filter((n, i, all) => n !== all[i - 1]);
   expect(shownRestarts.slice(0, 3), `RESTARTS kubectl showed: ${shownRestarts.join(' > ')}`).toEqual([0, 1, 2]);
   expect(container.lastState?.terminated?.exitCode ?? container.state?.terminated?.exitCode).toBe(1);
-  const inBackOff = watch.events.filter((e) => e.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
-  expect(inBackOff.filter((e) => condition(e.pod, 'Ready') === 'True'), 'Ready while in CrashLoopBackOff').toEqual([]);
-  for (const row of shown().filter((r) => r[2] === 'CrashLoopBackOff')) expect(row[1], 'READY while in CrashLoopBackOff').toBe('0/1');
+  expect(backOffEvents(events).filter((e) => condition(e.pod, 'Ready') === 'True'), 'Ready while in CrashLoopBackOff').toEqual([]);
+  for (const row of backOffRows(rows)) expect(row[1], 'READY while in CrashLoopBackOff').toBe('0/1');
   // What the crashing container said.
   await waitForRestartingLog(kubectl, 'crasher', 'crasher', /^crashing on purpose\n?$/);
-  const readerSaw = shown().some((r) => r[2] === 'CrashLoopBackOff');
-  // The reader's view follows the API's: both saw CrashLoopBackOff, or neither did.
-  expect(readerSaw, `kubectl showed ${shown().map((r) => r[2]).join(' > ')}; the API reported CrashLoopBackOff ${inBackOff.length} time(s)`).toBe(inBackOff.length > 0);
-  if (!readerSaw) {
-    await differs(`the kubelet backed off (BackOff events, ${container.restartCount} restarts) but never reported the CrashLoopBackOff waiting state: STATUS went ${shown().map((r) => r[2]).join(' > ')} (imagePullPolicy ${last.spec!.containers[0]!.imagePullPolicy})`);
+  if (backOffRows(rows).length === 0) {
+    await differs(`the kubelet backed off (BackOff events, ${container.restartCount} restarts) but never reported the CrashLoopBackOff waiting state: STATUS went ${rows.map((r) => r[2]).join(' > ')} (imagePullPolicy ${last.spec!.containers[0]!.imagePullPolicy})`);
   }
 });
 
