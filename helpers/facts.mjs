@@ -27,11 +27,19 @@ export function cacheDirFor(env) {
  * @typedef {{ kubernetes: string, k3s: string, kine: string, containerd: string, runc: string,
  *   cniPlugins: string, flannel: string, criTools: string, pause: string, coredns: string,
  *   localPathProvisioner: string, busybox: string, builtFrom?: Record<string, string>,
- *   pinnedSums?: Record<string, string>, stagingFrom?: Record<string, string> }} VersionRow
+ *   stagingFrom?: Record<string, string> }} VersionRow
  */
 
+const versionTable = JSON.parse(readFileSync(new URL('../images/versions.json', import.meta.url), 'utf8'));
+
 /** @type {VersionRow[]} The supported versions, newest first (images/versions.json). */
-export const supportedVersions = JSON.parse(readFileSync(new URL('../images/versions.json', import.meta.url), 'utf8')).versions;
+export const supportedVersions = versionTable.versions;
+
+/**
+ * @type {Record<string, string>} MODULE@VERSION to its go.sum hash, for modules the Go module
+ * proxy serves but the checksum database has no entry for (images/versions.json, pinnedSums).
+ */
+export const pinnedSums = versionTable.pinnedSums ?? {};
 
 /**
  * The row for "1.37", "1.37.2" or "v1.37.2", or undefined.
@@ -105,7 +113,7 @@ export function debugImage(row) {
 //   shell                   KC_CACHE=..., KC_RUN_LABEL=..., KC_BOOT_TIMEOUT=... (for eval)
 //   version WANTED FIELD    a field of the version's row (exit 2 if unknown)
 //   source WANTED FIELD     the upstream tag that field's component is built from (sourceVersion)
-//   pinned-sum WANTED FIELD the module hash pinned for that component (pinnedSums), or nothing
+//   pinned-sum MODULE@VERSION  the module's hash pinned in pinnedSums, or nothing
 //   staging WANTED          the staging modules taken at another patch (stagingFrom): MODULE VERSION a line
 //   default-version         the newest supported version
 //   versions                every supported version, newest first, separated by spaces
@@ -128,13 +136,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       process.exit(2);
     }
     console.log(command === 'source' ? sourceVersion(row, field) : value);
-  } else if (command === 'pinned-sum' && wanted && field) {
-    const row = findVersion(wanted);
-    if (!row) {
-      console.error(unknownVersionMessage(wanted));
-      process.exit(2);
-    }
-    console.log(row.pinnedSums?.[field] ?? '');
+  } else if (command === 'pinned-sum' && wanted) {
+    console.log(pinnedSums[wanted] ?? '');
   } else if (command === 'staging' && wanted) {
     const row = findVersion(wanted);
     if (!row) {
@@ -154,7 +157,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   } else if (command === 'versions') {
     console.log(supportedVersions.map((v) => v.kubernetes).join(' '));
   } else {
-    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | source WANTED FIELD | pinned-sum WANTED FIELD | staging WANTED | default-version | versions | addon-images WANTED');
+    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | source WANTED FIELD | pinned-sum MODULE@VERSION | staging WANTED | default-version | versions | addon-images WANTED');
     process.exit(2);
   }
 }

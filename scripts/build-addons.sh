@@ -37,12 +37,15 @@ mkdir -p "$OUT" "$BIN"
 sha() { sha256sum "$@" | cut -d' ' -f1; }
 
 # build_binary MODULE@VERSION COMMAND LDFLAGS: `go install` of a released module's main
-# package, static, cached in $BIN/COMMAND-VERSION; prints the binary's path.
+# package, static, cached in $BIN/COMMAND-VERSION; prints the binary's path. A module whose hash
+# versions.json pins is checked against it first (kc_module_dir), then installed without the
+# checksum database for that module only.
 build_binary() {
-  local mv=$1 cmd=$2 ld=$3 dir=$BIN/$2-${1##*@}
+  local mv=$1 cmd=$2 ld=$3 dir=$BIN/$2-${1##*@} nosumdb=''
   if [ ! -f "$dir/.complete" ]; then
     mkdir -p "$dir"
-    kc_stage "build $cmd ${mv##*@}" env GOBIN="$dir" CGO_ENABLED=0 go install -ldflags "-s -w $ld" "$mv"
+    if [ -n "$(node "$KC_ROOT/helpers/facts.mjs" pinned-sum "$mv")" ]; then kc_module_dir "$mv" >/dev/null; nosumdb=${mv%@*}; fi
+    kc_stage "build $cmd ${mv##*@}" env GOBIN="$dir" GONOSUMDB="$nosumdb" CGO_ENABLED=0 go install -ldflags "-s -w $ld" "$mv"
     # go install names the binary after the module's last path element.
     [ -x "$dir/$cmd" ] || kc_die "building $mv gave no $dir/$cmd"
     touch "$dir/.complete"

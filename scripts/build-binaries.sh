@@ -51,9 +51,6 @@ command -v gcc >/dev/null || kc_die "gcc is needed to build runc and the pause b
 cached() { [ -f "$1/.complete" ]; }
 finish() { touch "$1/.complete"; }
 
-# module_dir MODULE@VERSION: the module's source folder in Go's module cache (downloaded if need be).
-module_dir() { (cd "$KC_CACHE" && go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)",/\1/p'); }
-
 # A scratch module whose go.mod requires MODULE@VERSION; its main.go is copied from images/node.
 scratch_module() {
   local dir=$1 name=$2
@@ -107,16 +104,7 @@ build_kine() {
   # mattn/go-sqlite3, linked statically like runc, so that it does not load the build host's C
   # library on the node.
   local src=$KC_CACHE/src/kine-$KINE dir
-  # Where the checksum database has no entry for the release's tag, the proxy's copy is taken
-  # without it, and only with the hash pinned in images/versions.json (pinnedSums).
-  local pinned; pinned=$(node "$KC_ROOT/helpers/facts.mjs" pinned-sum "$VERSION" kine)
-  if [ -n "$pinned" ]; then
-    local got; got=$(cd "$KC_CACHE" && GONOSUMDB=github.com/k3s-io/kine go mod download -json "github.com/k3s-io/kine@$KINE")
-    [[ $got == *"\"Sum\": \"$pinned\""* ]] || { echo "kine $KINE from the proxy does not have the pinned hash $pinned: $got" >&2; exit 1; }
-    dir=$(sed -n 's/.*"Dir": "\(.*\)",/\1/p' <<<"$got")
-  else
-    dir=$(module_dir "github.com/k3s-io/kine@$KINE")
-  fi
+  dir=$(kc_module_dir "github.com/k3s-io/kine@$KINE")
   rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
   if [ -d "$src/pkg/drivers/t4" ]; then
     sed -i '/"github.com\/k3s-io\/kine\/pkg\/drivers\/t4"/d' "$src/pkg/endpoint/init.go"
@@ -148,7 +136,7 @@ build_containerd() {
   # from a copy of the released module, as its own main module.
   local m=github.com/containerd/containerd src=$KC_CACHE/src/containerd-$CONTAINERD_TAG dir p
   [[ $CONTAINERD_TAG == v1.* ]] || m+=/v2
-  dir=$(module_dir "$m@$CONTAINERD_TAG")
+  dir=$(kc_module_dir "$m@$CONTAINERD_TAG")
   rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
   mkdir -p "$out_containerd"
   for p in containerd containerd-shim-runc-v2 ctr; do
@@ -193,7 +181,7 @@ build_flannel() {
   # one of them (tencentvpc) needs a module the proxy refuses. Build its main from a copy of
   # the released module with only the vxlan (k3s's default) and host-gw backends.
   local src=$KC_CACHE/src/flannel-$FLANNEL dir
-  dir=$(module_dir "github.com/flannel-io/flannel@$FLANNEL")
+  dir=$(kc_module_dir "github.com/flannel-io/flannel@$FLANNEL")
   rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
   sed -i -E '/_ "github.com\/flannel-io\/flannel\/pkg\/backend\/[a-z]+"/{/\/(vxlan|hostgw)"/!d}' "$src/main.go"
   grep -q 'pkg/backend/vxlan"' "$src/main.go"
@@ -204,7 +192,7 @@ build_flannel() {
 }
 
 build_pause() {
-  local src; src=$(module_dir "k8s.io/kubernetes@v$VERSION")
+  local src; src=$(kc_module_dir "k8s.io/kubernetes@v$VERSION")
   mkdir -p "$out_pause"
   gcc -Os -Wall -Werror -static -DVERSION="v$(field pause)-kube-claims" -o "$out_pause/pause" "$src/build/pause/linux/pause.c"
   strip "$out_pause/pause"

@@ -87,6 +87,21 @@ kc_static_busybox() {
   echo "$bb"
 }
 
+# kc_module_dir MODULE@VERSION: the module's source folder in Go's module cache, downloaded if need
+# be. A module whose hash images/versions.json pins (pinnedSums: the proxy serves it, the checksum
+# database has no entry for it) is downloaded without the database, and refused unless its hash is
+# the pinned one.
+kc_module_dir() {
+  local mv=$1 pinned got
+  pinned=$(node "$KC_ROOT/helpers/facts.mjs" pinned-sum "$mv")
+  got=$(cd "$KC_CACHE" && GONOSUMDB=${pinned:+${mv%@*}} go mod download -json "$mv" 2>&1) ||
+    kc_die "go mod download $mv failed: $got"
+  if [ -n "$pinned" ] && [[ $got != *"\"Sum\": \"$pinned\""* ]]; then
+    kc_die "$mv from the Go module proxy does not have the hash pinned in images/versions.json ($pinned): $got"
+  fi
+  sed -n 's/.*"Dir": "\(.*\)",/\1/p' <<<"$got"
+}
+
 # kc_kube_module DIR VERSION: a new Go module in DIR that requires k8s.io/kubernetes@vVERSION, its
 # staging modules (local paths in its go.mod) replaced by their published copies of the same
 # release (v0.MINOR.PATCH), or by the patch versions.json names where the proxy refuses that one
