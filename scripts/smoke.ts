@@ -2,7 +2,9 @@
 // starts it): wait for the node, check the node's tools answer with no flags, run a pod from
 // the local hello image, fetch its page by pod IP, then from another Pod (on another node when
 // there are two) through a Service, by its name and by its ClusterIP (kube-proxy and CoreDNS as
-// a k3s server runs them), then remove everything.
+// a k3s server runs them), then give a Pod a volume claimed with no StorageClass (local-path's
+// default, as on a k3s server) and find what it wrote under the node's storage folder, then
+// remove everything.
 //   usage: npx tsx scripts/smoke.ts [KUBERNETES_VERSION] [IMAGE]     (KUBE_CLAIMS_NODES: 1 or 2)
 // Prints "boot: N s" (container start to node Ready). Exits non-zero with the reason on failure.
 import { getContainerRuntimeClient } from 'testcontainers';
@@ -86,6 +88,36 @@ async function main(): Promise<void> {
     }
   }
   say(`pod client on node ${other} reached pod hello (node ${helloNode}) through Service hello-svc by its name and by its ClusterIP ${clusterIP}`);
+
+  // Dynamic storage as a k3s server gives it: a claim that names no StorageClass gets local-path's
+  // default, whose volume is a folder under the node's storage folder, made by the helper Pod (a
+  // local volume: k3s's StorageClass says defaultVolumeType local).
+  const manifest = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  containers:
+  - name: writer
+    image: ${cluster.images.hello}
+    command: [sh, -c, 'echo written-by-writer > /data/file && exec sleep 3600']
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+`;
+  await node.exec(['bash', '-c', `kubectl apply -f - <<'YAML'\n${manifest}YAML`]);
+  await node.exec(['kubectl', 'wait', '--for=condition=Ready', 'pod/writer', `--timeout=${180 * settings.timeScale}s`]);
+  const claim = (await node.exec(['kubectl', 'get', 'pvc', 'data', '-o', 'jsonpath={.spec.storageClassName} {.status.phase} {.spec.volumeName}'])).trim().split(' ');
+  if (claim[0] !== 'local-path' || claim[1] !== 'Bound' || !claim[2]) throw new Error(`claim data: storage class, phase and volume are "${claim.join(' ')}", not "local-path Bound pvc-..."`);
+  const volumePath = (await node.exec(['kubectl', 'get', 'pv', claim[2], '-o', 'jsonpath={.spec.local.path}'])).trim();
+  if (!volumePath.startsWith('/var/lib/rancher/k3s/storage/pvc-')) throw new Error(`volume ${claim[2]} is at "${volumePath}", not under /var/lib/rancher/k3s/storage/`);
+  const writerNode = (await node.exec(['kubectl', 'get', 'pod', 'writer', '-o', 'jsonpath={.spec.nodeName}'])).trim();
+  const onDisk = await runtime.container.exec(runtime.container.getById(cluster.nodeContainers[writerNode] ?? cluster.containerId), ['cat', `${volumePath}/file`]);
+  if (onDisk.stdout.trim() !== 'written-by-writer') throw new Error(`${volumePath}/file on node ${writerNode} holds "${onDisk.output.trim()}", not what pod writer wrote`);
+  say(`pod writer's claim got a local-path volume at ${volumePath} on node ${writerNode}, holding what it wrote`);
   process.stdout.write(`boot: ${cluster.bootSeconds.toFixed(1)} s\n`);
 }
 
