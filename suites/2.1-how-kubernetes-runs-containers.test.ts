@@ -608,8 +608,7 @@ claim('crash-loop-backoff', async ({ ns, kubectl, api, cluster, differs }) => {
   // Two views of every change: the API's (a watch) and the reader's (`kubectl get pods --watch`).
   const watch = await watchPods(api, ns, 'metadata.name=crasher');
   const reader = kubectl.background(['get', 'pods', '--watch', '--no-headers']);
-  const rowsOf = (output: string) => output.split('\n').map((l) => l.trim().split(/\s+/)).filter((r) => r[0] === 'crasher');
-  const shown = () => rowsOf(reader.output);
+  const shown = () => reader.output.split('\n').map((l) => l.trim().split(/\s+/)).filter((r) => r[0] === 'crasher');
   const restarts = () => watch.events.at(-1)?.pod.status?.containerStatuses?.[0]?.restartCount ?? 0;
   const backOffRows = (rows: string[][]) => rows.filter((r) => r[2] === 'CrashLoopBackOff');
   const backOffEvents = (events: typeof watch.events) =>
