@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { cacheDir, kubectlFor, SettingError, type VersionRow } from '../settings.js';
 import { boundedTimeout, step } from '../fixtures/steps.js';
+import { TOO_LARGE_RV_WORDS } from './api-client.js';
 
 export interface KubectlResult {
   stdout: string;
@@ -51,7 +52,7 @@ export const NOT_SENT = new RegExp([
   /^Unable to connect to the server: (net\/http: TLS handshake timeout|dial tcp \S+: (connect: connection refused|i\/o timeout))/.source,
   /^error: error validating "[^"\n]*": error validating data: failed to download openapi: /.source,
   // (Refused by an admission plugin's own read, a create is Forbidden with the same words: nothing was stored.)
-  /^Error from server \((Timeout|Forbidden)\): (\S+ "[^"]*" is forbidden: )?Timeout: Too large resource version: /.source,
+  `^Error from server \\((Timeout|Forbidden)\\): (\\S+ "[^"]*" is forbidden: )?${TOO_LARGE_RV_WORDS}`,
 ].join('|'), 'm');
 
 export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
