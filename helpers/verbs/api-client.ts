@@ -9,7 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 /** The API server's words for that refusal; kubectl prints them too (NOT_SENT in kubectl.ts). */
 export const TOO_LARGE_RV_WORDS = 'Timeout: Too large resource version: ';
 /** The message of the refusal (a Status body): nothing was read or changed. */
-export const TOO_LARGE_RV = new RegExp(`"message":"((?:[^"\\\\]|\\\\.)* is forbidden: )?${TOO_LARGE_RV_WORDS}\\d+, current: \\d+"`);
+export const TOO_LARGE_RV = new RegExp(String.raw`"message":"((?:[^"\\]|\\.)* is forbidden: )?${TOO_LARGE_RV_WORDS}\d+, current: \d+"`);
 const ATTEMPTS = 3;
 
 const fetchLibrary = new k8s.IsomorphicFetchHttpLibrary();

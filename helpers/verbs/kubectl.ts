@@ -52,7 +52,7 @@ export const NOT_SENT = new RegExp([
   /^Unable to connect to the server: (net\/http: TLS handshake timeout|dial tcp \S+: (connect: connection refused|i\/o timeout))/.source,
   /^error: error validating "[^"\n]*": error validating data: failed to download openapi: /.source,
   // (Refused by an admission plugin's own read, a create is Forbidden with the same words: nothing was stored.)
-  `^Error from server \\((Timeout|Forbidden)\\): (\\S+ "[^"]*" is forbidden: )?${TOO_LARGE_RV_WORDS}`,
+  String.raw`^Error from server \((Timeout|Forbidden)\): (\S+ "[^"]*" is forbidden: )?${TOO_LARGE_RV_WORDS}`,
 ].join('|'), 'm');
 
 export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
