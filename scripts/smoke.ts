@@ -11,7 +11,7 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
 import { CRICTL_TIMEOUT } from '../helpers/fixtures/node.js';
 import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
-import { NOT_SENT } from '../helpers/verbs/kubectl.js';
+import { nodeShell } from '../helpers/cluster/node-shell.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] ${line}\n`);
 let cluster: StartedCluster | undefined;
@@ -42,19 +42,7 @@ async function main(): Promise<void> {
   // Inside the node's container (the image's own tools, as a person at the node would use them).
   const runtime = await getContainerRuntimeClient();
   const container = runtime.container.getById(cluster.containerId);
-  const node = {
-    exec: async (command: string[]) => {
-      let res = await runtime.container.exec(container, command);
-      // kubectl sent nothing (an emulated server, two nodes booting beside each other, missed
-      // Go's 10 s TLS handshake limit: stop 32's CI): run it again, as the harness's kubectl does.
-      for (let tries = 1; tries < 3 && res.exitCode !== 0 && NOT_SENT.test(res.output); tries++) {
-        say(`in the node, \`${command.join(' ').slice(0, 80)}\` sent nothing (${res.output.trim().split('\n')[0]}); running it again`);
-        res = await runtime.container.exec(container, command);
-      }
-      if (res.exitCode !== 0) throw new Error(`in the node, \`${command.join(' ')}\` exited ${res.exitCode}:\n${res.output}`);
-      return res.stdout;
-    },
-  };
+  const node = await nodeShell(cluster.containerId, say);
   // The node's own tools answer with no endpoint or config flags, as in rancher/k3s. crictl gets its RPC timeout only:
   // right after boot the runtime may be busy importing the add-on images (2 s is its default).
   for (const tool of [['ctr', 'version'], ['crictl', `--timeout=${CRICTL_TIMEOUT}`, 'info'], ['kubectl', 'get', 'nodes']]) await node.exec(tool);

@@ -6,6 +6,8 @@
 #   usage: scripts/vm.sh run [--base docker|bare] [--image NAME:TAG]... [--share DIR]... [--env NAME=VALUE]...
 #                            [--timeout SECONDS] [--memory MIB] [--cpus N] -- COMMAND [ARGS...]
 #          scripts/vm.sh build [--base docker|bare]   (build the cached base image if absent; KC_REBUILD=1 rebuilds)
+#          scripts/vm.sh disk-id [--base docker|bare] [--no-build]   (print the base image's identity:
+#                 its inputs' hash and its build; with --no-build, "unbuilt-HASH" when absent)
 # The base image (Debian bookworm, systemd, docker.io, the host's node binary, a Debian kernel)
 # is cached under $KC_CACHE/vm/<base>-<inputs hash>/; each run boots a throwaway qcow2 overlay of it,
 # which also holds the guest's Docker data. --image: host images saved once by image ID under
@@ -138,6 +140,8 @@ build_base() {
   cp "/boot/vmlinuz-$kver" "$tmp/vmlinuz"
   cp "/boot/initrd.img-$kver" "$tmp/initrd.img"
   base_inputs "$kver" >"$tmp/inputs.txt"
+  # Which build this is: a rebuild from the same inputs (Debian's packages move on) is another disk.
+  printf '%s-%s-%s\n' "$(basename "$dir")" "$(date -u +%Y%m%dT%H%M%SZ)" "$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')" >"$tmp/disk-id"
   rm -rf "$tmp/root"
   rm -rf "$dir"
   mv "$tmp" "$dir"
@@ -152,13 +156,20 @@ build_base() {
   done
 }
 
-# Prints the directory of the current base image, building it when absent.
-ensure_base() {
-  ensure_host_tools
-  local kver hash dir
+# The directory of the current base image (by its inputs), in BASE_DIR.
+base_dir() {
+  local kver hash
   kver=$(kernel_version)
   hash=$(base_inputs "$kver" | sha256sum | cut -c1-16)
-  dir=$VM_DIR/$BASE-$hash
+  BASE_DIR=$VM_DIR/$BASE-$hash
+}
+
+# Sets BASE_DIR to the directory of the current base image, building it when absent.
+ensure_base() {
+  ensure_host_tools
+  local kver dir
+  kver=$(kernel_version)
+  base_dir; dir=$BASE_DIR
   if [ -f "$dir/base.img" ] && [ -z "${KC_REBUILD:-}" ]; then
     kc_say "vm: base image present ($dir, kernel $kver; KC_REBUILD=1 rebuilds it)"
   else
@@ -166,6 +177,24 @@ ensure_base() {
     build_base "$dir" "$kver"
   fi
   BASE_DIR=$dir
+  # (A disk built before disks had an identity gets one now; it is not rebuilt.)
+  [ -f "$dir/disk-id" ] || printf '%s-%s-%s\n' "$(basename "$dir")" "$(date -u -r "$dir/base.img" +%Y%m%dT%H%M%SZ)" "$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')" >"$dir/disk-id"
+}
+
+# The base image's identity, for verdicts kept on what ran in it (scripts/cgroup-v2-check.sh).
+cmd_disk_id() {
+  local build=1
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --base) [[ ${2:-} =~ ^(docker|bare)$ ]] || usage_error "--base needs docker or bare"; BASE=$2; shift 2 ;;
+      --no-build) build=''; shift ;;
+      *) usage_error "unknown option for disk-id: $1" ;;
+    esac
+  done
+  if [ -n "$build" ]; then ensure_base >&2
+  elif compgen -G '/boot/vmlinuz-*' >/dev/null; then base_dir
+  else echo unbuilt-no-kernel; return; fi
+  if [ -f "$BASE_DIR/disk-id" ]; then cat "$BASE_DIR/disk-id"; else echo "unbuilt-$(basename "$BASE_DIR")"; fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -382,6 +411,7 @@ cmd_run() {
 main() {
   case ${1:-} in
     run) shift; cmd_run "$@" ;;
+    disk-id) shift; cmd_disk_id "$@" ;;
     build) shift
       if [ "${1:-}" = --base ]; then [[ ${2:-} =~ ^(docker|bare)$ ]] || usage_error "--base needs docker or bare"; BASE=$2; shift 2; fi
       [ $# -eq 0 ] || usage_error "build takes only --base"; ensure_base ;;

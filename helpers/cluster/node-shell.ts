@@ -1,0 +1,33 @@
+// Commands inside a node's container, with the image's own tools (ctr, crictl, kubectl), as a
+// person at the node would run them. For the scripts that check a node image (scripts/smoke.ts,
+// scripts/side-by-side.ts); the tests reach nodes through helpers/fixtures/node.ts.
+import { getContainerRuntimeClient } from 'testcontainers';
+import { NOT_SENT } from '../verbs/kubectl.js';
+
+export interface NodeShell {
+  /** Runs COMMAND in the node; its stdout, or an error with the exit code and output. */
+  exec(command: string[]): Promise<string>;
+  /** Runs COMMAND in the node; its exit code and output, whatever they are. */
+  run(command: string[]): Promise<{ exitCode: number; stdout: string; output: string }>;
+}
+
+export async function nodeShell(containerId: string, say: (line: string) => void): Promise<NodeShell> {
+  const runtime = await getContainerRuntimeClient();
+  const container = runtime.container.getById(containerId);
+  const run = (command: string[]) => runtime.container.exec(container, command);
+  return {
+    run,
+    exec: async (command) => {
+      let res = await run(command);
+      // kubectl sent nothing (an emulated server missed Go's 10 s TLS handshake limit: stop 32's
+      // CI): run it again, at most three times, as the harness's kubectl does. Nothing was sent,
+      // so nothing is done twice.
+      for (let tries = 1; tries < 3 && res.exitCode !== 0 && NOT_SENT.test(res.output); tries++) {
+        say(`in the node, \`${command.join(' ').slice(0, 80)}\` sent nothing (${res.output.trim().split('\n')[0]}); running it again`);
+        res = await run(command);
+      }
+      if (res.exitCode !== 0) throw new Error(`in the node, \`${command.join(' ')}\` exited ${res.exitCode}:\n${res.output}`);
+      return res.stdout;
+    },
+  };
+}

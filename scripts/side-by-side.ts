@@ -1,0 +1,79 @@
+// Two clusters side by side on one Docker host, as two runs on one machine start them: cluster
+// A boots and runs pod hello-a; then cluster B boots beside it (A running, not booting: no wait
+// here depends on another boot's pace) and runs pod hello-b. Each cluster sees its own pod only,
+// each pod serves its page, and removing B leaves A's pod running with no restart; then A goes.
+// What it checks is the node image on this host's cgroups (the cgroup v2 check runs it in a VM):
+// two kubelets beside each other that do not touch each other's pods.
+//   usage: npx tsx scripts/side-by-side.ts [KUBERNETES_VERSION]   (KUBE_CLAIMS_NODE_IMAGE: another node image)
+// Prints "boot A: N s" and "boot B: N s". Exits non-zero with the reason on failure.
+import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
+import { nodeShell, type NodeShell } from '../helpers/cluster/node-shell.js';
+import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
+
+const say = (line: string) => process.stderr.write(`[kube-claims] side by side: ${line}\n`);
+const clusters: StartedCluster[] = [];
+const stopAll = () => {
+  for (const c of clusters.splice(0)) c.stop();
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: removing the nodes`);
+    stopAll();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
+interface Side { name: 'A' | 'B'; cluster: StartedCluster; node: NodeShell; pod: string }
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const version = process.argv[2] ? resolveVersion(process.argv[2]) : settings.versions[0]!;
+  const wait = `--timeout=${120 * settings.timeScale}s`;
+
+  const start = async (name: 'A' | 'B'): Promise<Side> => {
+    const cluster = await startCluster({
+      version, mode: 'offline', image: settings.nodeImage, runId: `${process.pid}-side-${name.toLowerCase()}`, nodes: 1,
+      bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: (l) => say(`${name}: ${l}`),
+    });
+    clusters.push(cluster);
+    const node = await nodeShell(cluster.containerId, (l) => say(`${name}: ${l}`));
+    const pod = `hello-${name.toLowerCase()}`;
+    await node.exec(['kubectl', 'run', pod, `--image=${cluster.images.hello}`]);
+    await node.exec(['kubectl', 'wait', '--for=condition=Ready', `pod/${pod}`, wait]);
+    process.stdout.write(`boot ${name}: ${cluster.bootSeconds.toFixed(1)} s\n`);
+    say(`cluster ${name} booted in ${cluster.bootSeconds.toFixed(1)} s; pod ${pod} is Ready`);
+    return { name, cluster, node, pod };
+  };
+  // What each cluster shows: its pods (every namespace but kube-system), and each pod's page.
+  const check = async (side: Side, other?: Side) => {
+    const pods = (await side.node.exec(['kubectl', 'get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.status.phase},{.status.containerStatuses[0].restartCount}{"\\n"}{end}']))
+      .trim().split('\n').filter((l) => !l.startsWith('kube-system/'));
+    const want = `default/${side.pod}=Running,0`;
+    if (pods.length !== 1 || pods[0] !== want) {
+      throw new Error(`cluster ${side.name} lists ${JSON.stringify(pods)} outside kube-system, not only "${want}"${other ? ` (cluster ${other.name} runs beside it)` : ''}`);
+    }
+    const ip = (await side.node.exec(['kubectl', 'get', 'pod', side.pod, '-o', 'jsonpath={.status.podIP}'])).trim();
+    const page = await side.node.exec(['bash', '-c', `exec 3<>/dev/tcp/${ip}/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3`]);
+    if (!page.includes('<html')) throw new Error(`pod ${side.pod} at http://${ip}/ (cluster ${side.name}) did not serve its page: ${page.slice(0, 300)}`);
+  };
+
+  const a = await start('A');
+  const b = await start('B');
+  await check(a, b);
+  await check(b, a);
+  say(`both running: each cluster lists only its own pod, Running with no restart, and each page is served`);
+  clusters.splice(clusters.indexOf(b.cluster), 1);
+  b.cluster.stop();
+  await check(a);
+  say('cluster B removed; pod hello-a in cluster A still Running, with no restart, serving its page');
+}
+
+try {
+  await main();
+} catch (err) {
+  say(`FAILED: ${err instanceof SettingError ? err.message : String((err as Error)?.message ?? err)}`);
+  for (const c of clusters) say(`last node log lines of ${c.containerId.slice(0, 12)}:\n${(await c.logTail(40).catch(() => '')).replace(/^/gm, '    ')}`);
+  process.exitCode = err instanceof SettingError ? 2 : 1;
+} finally {
+  stopAll();
+}
