@@ -1,11 +1,11 @@
 // Bad input gets one clear line and exit code 2, never a stack trace. Each row runs the real
 // command (this project's vitest, as `npm test` does, with one setting wrong); no cluster starts.
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { projectRoot } from '../helpers/settings.js';
+import { scratchDir } from './scratch.js';
 
 interface Row {
   mistake: string;
@@ -25,13 +25,12 @@ const editFile = (root: string, file: string, change: (text: string) => string) 
 
 // A kubectl for 1.37 only (it answers `kubectl version --client -o json`), so that a run of 1.37
 // and 1.36 with KUBE_CLAIMS_KUBECTL=.../kubectl-{minor} shows 1.36's checked before any cluster boots.
-const kubectls = mkdtempSync(join(tmpdir(), 'kube-claims-kubectls-'));
+const kubectls = scratchDir('kubectls');
 writeFileSync(join(kubectls, 'kubectl-1.37'), `#!/bin/sh\necho '{"clientVersion":{"major":"1","minor":"37","gitVersion":"v1.37.2"}}'\n`, { mode: 0o755 });
-afterAll(() => rmSync(kubectls, { recursive: true, force: true }));
 
 // Kubeconfigs for the existing-cluster rows: one whose server does not answer (port 9, discard),
 // with one context "a"; and a file that is not a kubeconfig.
-const kubeconfigs = mkdtempSync(join(tmpdir(), 'kube-claims-kubeconfigs-'));
+const kubeconfigs = scratchDir('kubeconfigs');
 const silent = join(kubeconfigs, 'silent');
 writeFileSync(silent, `apiVersion: v1
 kind: Config
@@ -42,7 +41,6 @@ current-context: a
 `);
 const notKubeconfig = join(kubeconfigs, 'notes.txt');
 writeFileSync(notKubeconfig, 'kubectl run does not mean Ready: [\n');
-afterAll(() => rmSync(kubeconfigs, { recursive: true, force: true }));
 
 const rows: Row[] = [
   { mistake: 'an unknown Kubernetes version', env: { KUBE_CLAIMS_K8S_VERSION: '1.20' }, says: /unknown Kubernetes version "1\.20" \(KUBE_CLAIMS_K8S_VERSION\); known: \d/ },
@@ -89,7 +87,7 @@ const rows: Row[] = [
 
 /** A copy of the project (its own files; node_modules linked) to make one mistake in. */
 function projectCopy(): string {
-  const root = mkdtempSync(join(tmpdir(), 'kube-claims-check-'));
+  const root = scratchDir('project');
   onTestFinished(() => rmSync(root, { recursive: true, force: true }));
   const skip = new Set(['node_modules', 'reports', '.git'].map((d) => join(projectRoot, d)));
   cpSync(projectRoot, root, { recursive: true, filter: (src) => !skip.has(src.replace(/\/$/, '')) });

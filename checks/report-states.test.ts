@@ -1,11 +1,11 @@
 // The "corrects the notes" state, from the catalogue field to every report: the schema, the
 // state a passing test gets from its annotations, the Markdown, JSON and JUnit, and merging.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { catalogue, checkCatalogue, CORRECTS_NOTES, DIFFERS, NOTE } from '../helpers/fixtures/claims.js';
 import { passedResult } from '../helpers/report/claims-reporter.js';
+import { scratchDir } from './scratch.js';
 import { buildReport, type ClaimsReport, mergeReports, type Outcome, writeReports } from '../helpers/report/report.js';
 
 const correction = 'The notes list Ready as a phase after Running; phases are Pending, Running, Succeeded, Failed, Unknown, and Ready is a condition';
@@ -58,7 +58,7 @@ describe('the reports', () => {
   });
 
   test('Markdown, JSON and JUnit show the state and its reason', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kube-claims-report-'));
+    const dir = scratchDir('report');
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const md = writeReports(report, dir);
     expect(md).toContain(`Kubernetes ${version}: 0 passed, 1 differ, 1 correct the notes, 0 failed, 0 skipped,`);
