@@ -8,11 +8,14 @@
 #   usage: scripts/build-binaries.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
 #          scripts/build-binaries.sh --where PART [KUBERNETES_VERSION]   prints PART's cache folder
 #          (PART: kube, kubeadm, kine, ...), built or not: the one place that names them
+#          scripts/build-binaries.sh --only PART[,PART...] [KUBERNETES_VERSION]   builds those parts only
+#          (the k3s-from-source image takes the components of the release whose versions it shares)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-WHERE=
+WHERE= ONLY=
 if [ "${1:-}" = --where ]; then WHERE=${2:?--where needs a part}; shift 2; fi
+if [ "${1:-}" = --only ]; then ONLY=${2:?--only needs parts}; shift 2; fi
 VERSION=$(kc_version_field "${1:-$(kc_default_version)}" kubernetes)
 field() { kc_version_field "$VERSION" "$1"; }
 # The k3s release's components, built from their upstream tags (kc_source_version); containerd
@@ -212,7 +215,11 @@ build_registries() {
 }
 
 kc_say "node binaries for Kubernetes $VERSION (cache: $BIN)"
-for part in kube kubeadm kine containerd runc crictl cni flannel pause registries; do
+parts=${ONLY//,/ }
+for part in $parts; do
+  var=out_$part; [ -n "${!var:-}" ] || kc_die "--only: no part named $part"
+done
+for part in ${parts:-kube kubeadm kine containerd runc crictl cni flannel pause registries}; do
   var=out_$part
   if cached "${!var}"; then kc_say "stage 'build $part': cached (${!var})"; continue; fi
   kc_stage "build $part ($VERSION)" "build_$part"

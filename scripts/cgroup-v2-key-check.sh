@@ -5,10 +5,12 @@
 # README, a suite file whose claims it does not run) must leave the key as it was. Kinds: the node
 # image's content, the VM's base disk (another build of it), a guest script, the claims it runs
 # (the catalogue, a suite file that holds them), the harness code they load. Takes seconds.
-#   usage: scripts/cgroup-v2-key-check.sh [KUBERNETES_VERSION]
+#   usage: scripts/cgroup-v2-key-check.sh [--steps STEPS] [KUBERNETES_VERSION]   (--steps as CI runs the check)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$KC_ROOT"
+steps=(--steps smoke,side-by-side,suite)
+if [ "${1:-}" = --steps ]; then steps=(--steps "${2:?--steps needs a list}"); shift 2; fi
 version=$(kc_version_field "${1:-$(kc_default_version)}" kubernetes)
 node_image=kube-claims/node:v$version
 kc_need_docker
@@ -25,12 +27,12 @@ copy() {
   git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -C "$work/checkout" -xf -
   ln -s "$KC_ROOT/node_modules" "$work/checkout/node_modules"
 }
-key_of() { (cd "$work/checkout" && bash scripts/cgroup-v2-check.sh --key "$@" "$version" | sed -n 's/^key //p'); }
-decision_of() { (cd "$work/checkout" && bash scripts/cgroup-v2-check.sh --dry-run "$@" "$version"); }
+key_of() { (cd "$work/checkout" && bash scripts/cgroup-v2-check.sh --key "${steps[@]}" "$@" "$version" | sed -n 's/^key //p'); }
+decision_of() { (cd "$work/checkout" && bash scripts/cgroup-v2-check.sh --dry-run "${steps[@]}" "$@" "$version"); }
 
 copy
 base=$(key_of)
-[ "$base" = "$(bash scripts/cgroup-v2-check.sh --key "$version" | sed -n 's/^key //p')" ] ||
+[ "$base" = "$(bash scripts/cgroup-v2-check.sh --key "${steps[@]}" "$version" | sed -n 's/^key //p')" ] ||
   kc_die "the key of a copy differs from the checkout's: the key depends on where the checkout is"
 kc_say "key check: the checkout's key is $base; $(decision_of)"
 
@@ -52,7 +54,7 @@ expect() {
 }
 
 # The node image's content: the same image with one label more (another image ID).
-printf 'FROM %s\nLABEL kube-claims.key-check=%s\n' "$node_image" "$$" | docker build -q -t "$derived" - >/dev/null
+printf 'FROM %s\nLABEL kube-claims.key-check=%s\n' "$node_image" "$$" | docker build -q -t "$derived" - >/dev/null 2>&1
 expect "node image: $node_image with a label added" runs --image "$derived"
 
 # The VM's base disk: another build of it (same inputs, a new disk), seen through a cache whose
@@ -62,7 +64,7 @@ disk=$(bash scripts/vm.sh disk-id --no-build)
 disk_dir=$(cut -d- -f1,2 <<<"$disk")
 mkdir -p "$work/cache/vm/$disk_dir"
 echo "$disk_dir-rebuilt-by-key-check" >"$work/cache/vm/$disk_dir/disk-id"
-key=$(cd "$work/checkout" && KUBE_CLAIMS_CACHE=$work/cache bash scripts/cgroup-v2-check.sh --key "$version" | sed -n 's/^key //p')
+key=$(cd "$work/checkout" && KUBE_CLAIMS_CACHE=$work/cache bash scripts/cgroup-v2-check.sh --key "${steps[@]}" "$version" | sed -n 's/^key //p')
 if [ "$key" != "$base" ]; then rows+=("ok	VM base disk: another build ($disk_dir)	$key	(another cache: no verdict there)")
 else rows+=("WRONG	VM base disk: another build	$key	the key did not change"); status=1; fi
 
