@@ -13,7 +13,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-WHERE= ONLY=
+WHERE='' ONLY=''
 if [ "${1:-}" = --where ]; then WHERE=${2:?--where needs a part}; shift 2; fi
 if [ "${1:-}" = --only ]; then ONLY=${2:?--only needs parts}; shift 2; fi
 VERSION=$(kc_version_field "${1:-$(kc_default_version)}" kubernetes)

@@ -40,8 +40,8 @@ build_k3s() {
   # What k3s deploys and grants itself (RBAC for its controllers, CoreDNS, local-path, ...).
   cp -r "$src"/manifests/* "$src/pkg/deploy/embed/"
   date=$(date -u '+%Y-%m-%dT%H:%M:%SZ')
-  local k=github.com/k3s-io/k3s/pkg/version c=k8s.io/client-go/pkg/version b=k8s.io/component-base/version
-  local ld="-X $k.Version=$VERSION -X $k.GitCommit=${COMMIT:0:8} -X $k.UpstreamGolang=$(src_field upstreamGolang)
+  local k=github.com/k3s-io/k3s/pkg/version c=k8s.io/client-go/pkg/version b=k8s.io/component-base/version ld
+  ld="-X $k.Version=$VERSION -X $k.GitCommit=${COMMIT:0:8} -X $k.UpstreamGolang=$(src_field upstreamGolang)
     -X $c.gitVersion=$VERSION -X $c.gitCommit=$COMMIT -X $c.gitTreeState=clean -X $c.buildDate=$date
     -X $b.gitVersion=$VERSION -X $b.gitCommit=$COMMIT -X $b.gitTreeState=clean -X $b.buildDate=$date
     -X sigs.k8s.io/cri-tools/pkg/version.Version=$(src_field criTools)

@@ -9,7 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$KC_ROOT"
-steps=(--steps smoke,side-by-side,suite)
+steps=(--steps "smoke,side-by-side,suite")
 if [ "${1:-}" = --steps ]; then steps=(--steps "${2:?--steps needs a list}"); shift 2; fi
 version=$(kc_version_field "${1:-$(kc_default_version)}" kubernetes)
 node_image=kube-claims/node:v$version
