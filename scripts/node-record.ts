@@ -1,0 +1,68 @@
+// What a user sees of a node, as a record to compare two node images by (the stand-in against
+// real k3s built from source, scripts/build-k3s-image.sh): the kubelet's configuration (configz),
+// the node's labels, annotations, taints, conditions, capacity and addresses, `kubectl version`,
+// `describe node`'s sections, the kube-system Pods and their images, and the events of a Pod's
+// start. Names that differ from run to run (the node's, addresses, hashes, times) are replaced
+// by placeholders, so that two records differ only where the images do.
+//   usage: npx tsx scripts/node-record.ts IMAGE KUBERNETES_VERSION > record.json
+//   then:  diff <(jq -S . a.json) <(jq -S . b.json)
+import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
+import { nodeShell } from '../helpers/cluster/node-shell.js';
+import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
+
+const say = (line: string) => process.stderr.write(`[kube-claims] node record: ${line}\n`);
+let cluster: StartedCluster | undefined;
+
+async function main(): Promise<void> {
+  const [image, wanted] = process.argv.slice(2);
+  if (!image || !wanted) throw new SettingError('usage: npx tsx scripts/node-record.ts IMAGE KUBERNETES_VERSION');
+  const settings = readSettings();
+  const version = resolveVersion(wanted);
+  cluster = await startCluster({ version, mode: 'offline', image, runId: `${process.pid}-record`, nodes: 1, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say });
+  const node = await nodeShell(cluster.containerId, say);
+  const kubectl = (...args: string[]) => node.exec(['kubectl', ...args]);
+  const json = async (...args: string[]) => JSON.parse(await kubectl(...args, '-o', 'json'));
+  const name = (await kubectl('get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+  await kubectl('-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', 'deployment/local-path-provisioner', `--timeout=${180 * settings.timeScale}s`);
+  await kubectl('run', 'hello', `--image=${cluster.images.hello}`);
+  await kubectl('wait', '--for=condition=Ready', 'pod/hello', `--timeout=${120 * settings.timeScale}s`);
+  const n = await json('get', 'node', name);
+  const ip = n.status.addresses.find((a: { type: string }) => a.type === 'InternalIP')?.address ?? '';
+  const scrub = (text: string) => text.replaceAll(name, 'NODE').replaceAll(ip, 'NODE_IP')
+    .replace(/\b\d{1,3}(\.\d{1,3}){3}\b/g, 'IP').replace(/sha256:[0-9a-f]{64}/g, 'sha256:…')
+    .replace(/-[0-9a-f]{8,10}-[0-9a-z]{5}\b/g, '-HASH').replace(/-[0-9a-z]{5}\b/g, '-ID');
+  const configz = JSON.parse(await kubectl('get', '--raw', `/api/v1/nodes/${name}/proxy/configz`)).kubeletconfig;
+  const pods = (await json('-n', 'kube-system', 'get', 'pods')).items.map((p: { metadata: { name: string }; spec: { containers: { name: string; image: string }[] }; status: { phase: string } }) =>
+    `${scrub(p.metadata.name)}: ${p.status.phase}; ${p.spec.containers.map((c) => `${c.name}=${c.image}`).join(', ')}`).sort();
+  const events = (await json('get', 'events', '--field-selector', 'involvedObject.name=hello', '--sort-by=.metadata.creationTimestamp')).items
+    .map((e: { reason: string; source?: { component?: string }; reportingComponent?: string; message: string }) => `${e.reason} (${e.reportingComponent || e.source?.component}): ${scrub(e.message).replace(/in [\d.]+m?s.*$/, 'in …')}`);
+  const describe = (await kubectl('describe', 'node', name)).split('\n').filter((l) => /^[A-Z][A-Za-z ]+:/.test(l)).map((l) => scrub(l).replace(/\s+/g, ' ').replace(/(CreationTimestamp|Lease|RenewTime|HolderIdentity|AcquireTime):.*/, '$1: …'));
+  const record = {
+    image,
+    version: JSON.parse(await kubectl('version', '-o', 'json')).serverVersion.gitVersion,
+    configz: JSON.parse(scrub(JSON.stringify(configz))),
+    labels: JSON.parse(scrub(JSON.stringify(n.metadata.labels))),
+    annotations: Object.fromEntries(Object.entries(n.metadata.annotations as Record<string, string>).map(([k, v]) => [k, scrub(v).replace(/^\{.*\}$/s, '{…}')])),
+    taints: n.spec.taints ?? [],
+    providerID: scrub(n.spec.providerID ?? ''),
+    podCIDR: n.spec.podCIDR,
+    addresses: n.status.addresses.map((a: { type: string; address: string }) => `${a.type}=${scrub(a.address)}`),
+    conditions: n.status.conditions.map((c: { type: string; status: string; reason: string }) => `${c.type}=${c.status} (${c.reason})`),
+    capacity: Object.keys(n.status.capacity).sort(),
+    nodeInfo: Object.fromEntries(Object.entries(n.status.nodeInfo as Record<string, string>).filter(([k]) => !/ID$|bootID/.test(k))),
+    describeNode: describe,
+    kubeSystemPods: pods,
+    podStartEvents: events,
+  };
+  process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+}
+
+try {
+  await main();
+} catch (err) {
+  say(`FAILED: ${String((err as Error)?.message ?? err)}`);
+  if (cluster) say(`last node log lines:\n${(await cluster.logTail(40).catch(() => '')).replace(/^/gm, '    ')}`);
+  process.exitCode = err instanceof SettingError ? 2 : 1;
+} finally {
+  cluster?.stop();
+}
