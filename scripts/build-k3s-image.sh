@@ -50,10 +50,13 @@ build_k3s() {
     -X go.etcd.io/etcd/api/v3/version.GitSHA=HEAD
     -X github.com/k3s-io/helm-controller/pkg/controllers/chart.DefaultJobImage=$(src_field helmJobImage) -w -s"
   mkdir -p "$out_k3s"
-  (cd "$src" && CGO_ENABLED=1 go build -o "$out_k3s/k3s" \
+  # With the Go that k3s's build uses (the proxy serves its toolchain): k3s refuses to start when
+  # the runtime's Go is not the one Kubernetes names (pkg/cli/cmds/golang.go).
+  (cd "$src" && GOTOOLCHAIN=$(src_field upstreamGolang) CGO_ENABLED=1 go build -o "$out_k3s/k3s" \
     -tags "ctrd netcgo osusergo providerless urfave_cli_no_docs sqlite_omit_load_extension apparmor seccomp" \
     -ldflags "$ld" ./cmd/server)
   "$out_k3s/k3s" --version | grep -qF "$VERSION" || kc_die "the k3s binary does not report $VERSION"
+  "$out_k3s/k3s" --version | grep -qF "go version $(src_field upstreamGolang)" || kc_die "the k3s binary was not built with $(src_field upstreamGolang)"
   rm -rf "$src"
   touch "$out_k3s/.complete"
 }

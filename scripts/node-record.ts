@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const n = await json('get', 'node', name);
   const ip = n.status.addresses.find((a: { type: string }) => a.type === 'InternalIP')?.address ?? '';
   const scrub = (text: string) => text.replaceAll(name, 'NODE').replaceAll(ip, 'NODE_IP')
-    .replace(/\b\d{1,3}(\.\d{1,3}){3}\b/g, 'IP').replace(/sha256:[0-9a-f]{64}/g, 'sha256:…')
+    .replace(/\b(172\.\d{1,3}|10\.42)\.\d{1,3}\.\d{1,3}\b/g, 'IP').replace(/sha256:[0-9a-f]{64}/g, 'sha256:…')
     .replace(/-[0-9a-f]{8,10}-[0-9a-z]{5}\b/g, '-HASH').replace(/-[0-9a-z]{5}\b/g, '-ID');
   const configz = JSON.parse(await kubectl('get', '--raw', `/api/v1/nodes/${name}/proxy/configz`)).kubeletconfig;
   const pods = (await json('-n', 'kube-system', 'get', 'pods')).items.map((p: { metadata: { name: string }; spec: { containers: { name: string; image: string }[] }; status: { phase: string } }) =>
