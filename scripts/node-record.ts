@@ -12,6 +12,14 @@ import { readSettings, resolveVersion, SettingError } from '../helpers/settings.
 
 const say = (line: string) => process.stderr.write(`[kube-claims] node record: ${line}\n`);
 let cluster: StartedCluster | undefined;
+// Interrupted (Ctrl-C, a timeout), the node goes too: killed by `timeout` once, it stayed.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`${signal}: removing the node`);
+    cluster?.stop();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
 
 async function main(): Promise<void> {
   const [image, wanted] = process.argv.slice(2);
