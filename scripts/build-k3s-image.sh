@@ -25,7 +25,8 @@ COMPONENTS=$(src_field componentsOf); FLANNEL_CNI=$(src_field flannelCni); PAUSE
 COMMIT=${MODULE_VERSION##*-}
 BIN=$KC_CACHE/bin
 out_k3s=$BIN/k3s-$MODULE_VERSION
-out_flannel_cni=$BIN/cni-flannel-${FLANNEL_CNI##*@}
+LIBCNI=$(src_field flannelCniLibcni)
+out_flannel_cni=$BIN/cni-flannel-${FLANNEL_CNI##*@}-libcni-$LIBCNI
 export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -trimpath" GOPROXY=${GOPROXY:-https://proxy.golang.org}
 command -v go >/dev/null || kc_die "Go is needed to build k3s (go.dev/dl)"
 command -v gcc >/dev/null || kc_die "gcc is needed to build k3s (cgo: SQLite, containerd)"
@@ -61,10 +62,18 @@ build_k3s() {
   touch "$out_k3s/.complete"
 }
 
-# k3s's flannel CNI plugin (flannel-io/cni-plugin, refused by the proxy), from where it lived before.
+# k3s's flannel CNI plugin (flannel-io/cni-plugin, refused by the proxy), from where it lived
+# before, built against a CNI library that speaks the conflist's version (1.0.0; its source unchanged).
 build_flannel_cni() {
+  local src=$KC_CACHE/src/cni-flannel-${FLANNEL_CNI##*@} dir
+  dir=$(kc_module_dir "$FLANNEL_CNI")
+  rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
   mkdir -p "$out_flannel_cni"
-  GOBIN=$out_flannel_cni CGO_ENABLED=0 go install -ldflags "-s -w" "${FLANNEL_CNI%@*}/plugins/meta/flannel@${FLANNEL_CNI##*@}"
+  (cd "$src" && GOFLAGS="$GOFLAGS -mod=mod" go get "github.com/containernetworking/cni@$LIBCNI" \
+    && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags "-s -w" -o "$out_flannel_cni/flannel" ./plugins/meta/flannel)
+  rm -rf "$src"
+  # Refuse a plugin that would not load k3s's conflist.
+  CNI_COMMAND=VERSION "$out_flannel_cni/flannel" </dev/null | grep -qF '"1.0.0"' || kc_die "the flannel CNI plugin does not speak CNI 1.0.0"
   touch "$out_flannel_cni/.complete"
 }
 
@@ -79,7 +88,12 @@ where() { bash "$KC_ROOT/scripts/build-binaries.sh" --where "$1" "$COMPONENTS"; 
 BASE_IMAGE=$(docker images kube-claims/node-base --format '{{.Repository}}:{{.Tag}}' | head -1)
 [ -n "$BASE_IMAGE" ] || kc_die "no kube-claims/node-base image; build the stand-in first: bash scripts/build-images.sh"
 
-INPUTS=$( (cat "$0" "$KC_ROOT/images/k3s/Dockerfile"; node -e 'console.log(JSON.stringify(require(process.argv[1]).fromSource[0]))' "$KC_ROOT/images/versions.json"; \
+# Where no process may lower its oom_score_adj (the host's bounding set lacks CAP_SYS_RESOURCE),
+# runc in the node could not start a Pod: the image gets a runc that keeps it at the caller's own
+# (images/k3s/runc-restrict-oom); elsewhere it is k3s's runc alone.
+RESTRICT_OOM=false
+(( (0x$(sed -n 's/^CapBnd:\t//p' /proc/self/status) >> 24) & 1 )) || RESTRICT_OOM=true
+INPUTS=$( (echo "restrict-oom=$RESTRICT_OOM"; cat "$0" "$KC_ROOT/images/k3s/Dockerfile" "$KC_ROOT/images/k3s/runc-restrict-oom"; node -e 'console.log(JSON.stringify(require(process.argv[1]).fromSource[0]))' "$KC_ROOT/images/versions.json"; \
   echo "$BASE_IMAGE"; sha256sum "$out_k3s/k3s" "$(where runc)/runc" "$(where containerd)/containerd-shim-runc-v2" "$(where cni)"/* "$(where pause)/pause"; \
   bash "$KC_ROOT/scripts/build-addons.sh" --tarballs "$COMPONENTS" | xargs sha256sum) | sha256sum | cut -c1-12)
 if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' "$IMAGE" 2>/dev/null)" = "$INPUTS" ] && [ -z "${KC_REBUILD:-}" ]; then
@@ -90,7 +104,8 @@ fi
 assemble() {
   local ctx name; ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN
-  mkdir -p "$ctx/bin" "$ctx/images"
+  mkdir -p "$ctx/bin" "$ctx/images" "$ctx/sbin"
+  [ "$RESTRICT_OOM" = false ] || cp -p "$KC_ROOT/images/k3s/runc-restrict-oom" "$ctx/sbin/runc"
   cp -p "$out_k3s/k3s" "$(where runc)/runc" "$(where containerd)/containerd-shim-runc-v2" "$ctx/bin/"
   # k3s's package-cli: the multi-call names, and the CNI plugins beside k3s.
   for name in k3s-agent k3s-server k3s-token k3s-etcd-snapshot k3s-secrets-encrypt k3s-certificate k3s-completion kubectl containerd crictl ctr; do
@@ -109,7 +124,7 @@ assemble() {
   cp "$KC_ROOT/images/k3s/Dockerfile" "$ctx/"
   docker build --build-arg "BASE=$BASE_IMAGE" -t "$IMAGE" \
     --label "org.opencontainers.image.version=$VERSION" --label "kube-claims.k3s-module=$MODULE@$MODULE_VERSION" \
-    --label "kube-claims.inputs=$INPUTS" "$ctx"
+    --label "kube-claims.inputs=$INPUTS" --label "kube-claims.runc-restrict-oom=$RESTRICT_OOM" "$ctx"
 }
 kc_stage "assemble $IMAGE" assemble
 kc_say "built $IMAGE ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')): k3s $VERSION from $MODULE@$MODULE_VERSION"
