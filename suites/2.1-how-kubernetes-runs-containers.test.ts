@@ -874,16 +874,23 @@ claim('containers-not-api-objects', async ({ ns, kubectl, api, cluster, nodeOf }
   const pod = await waitForPodReady(api, ns, 'boxed');
   const node = nodeOf(pod);
   type Sandboxes = { items: { id: string; metadata: { name: string; namespace: string; uid: string } }[] };
-  type Containers = { containers: { id: string; podSandboxId: string; labels: Record<string, string> }[] };
+  type Containers = { containers: { id: string; podSandboxId: string; metadata: { name: string } }[] };
   // The runtime's running containers and the API's running containers, both ways, for the Pods of
   // this test's namespace and kube-system on this node (other tests start and stop Pods meanwhile):
   // each container the runtime runs is one a Pod in the API names, and each the API names runs.
   // A Pod's status follows its containers by a moment: they must agree within a few seconds.
   const scope = [ns, 'kube-system'];
   const key = (namespace: string, pod: string, container: string, id: string) => `${namespace}/${pod}/${container} ${id.replace(/^[a-z]+:\/\//, '')}`;
-  const runtimeSide = async () => (await node.crictlJson<Containers>(['ps'])).containers
-    .filter((c) => scope.includes(c.labels['io.kubernetes.pod.namespace'] ?? ''))
-    .map((c) => key(c.labels['io.kubernetes.pod.namespace']!, c.labels['io.kubernetes.pod.name']!, c.labels['io.kubernetes.container.name']!, c.id)).sort();
+  // The Pod a container belongs to is its sandbox's (namespace and name, as the runtime records them).
+  const runtimeSide = async () => {
+    const boxes = async () => (await node.crictlJson<Sandboxes>(['pods'])).items;
+    const before = await boxes();
+    const running = (await node.crictlJson<Containers>(['ps'])).containers;
+    const sandbox = new Map([...before, ...await boxes()].map((p) => [p.id, p.metadata]));
+    return running.map((c) => ({ c, box: sandbox.get(c.podSandboxId) }))
+      .filter(({ box }) => !box || scope.includes(box.namespace))
+      .map(({ c, box }) => key(box?.namespace ?? '(no sandbox)', box?.name ?? c.podSandboxId, c.metadata.name, c.id)).sort();
+  };
   const apiSide = async () => (await Promise.all(scope.map((namespace) => api.core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${pod.spec!.nodeName}` }))))
     .flatMap((list) => list.items).flatMap((p) => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]
       .filter((c) => c.state?.running && c.containerID).map((c) => key(p.metadata!.namespace!, p.metadata!.name!, c.name, c.containerID!))).sort();
@@ -1009,7 +1016,10 @@ claim('readiness-out-of-service', async ({ ns, kubectl, api, cluster, manifests,
     expect(r.ok, `request ${i + 2} through the Service: ${r.said}`).toBe(true);
     whileUnready.push(r.path);
   }
-  for (const path of whileUnready) await waitForAccessLine(kubectl, ['web-a'], path);
+  // Each request is logged by the Pod that served it: web-a, never web-b.
+  for (const path of whileUnready) {
+    await waitUntil(`web-a or web-b to log GET ${path}`, 30_000, async () => await served('web-a', path) || await served('web-b', path));
+  }
   for (const path of whileUnready) expect(await served('web-b', path), `web-b (not Ready) served ${path}`).toBe(false);
 
   // Once web-b is Ready, it gets traffic again.
