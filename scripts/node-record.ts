@@ -38,13 +38,18 @@ async function main(): Promise<void> {
   const ip = n.status.addresses.find((a: { type: string }) => a.type === 'InternalIP')?.address ?? '';
   const scrub = (text: string) => text.replaceAll(name, 'NODE').replaceAll(ip, 'NODE_IP')
     .replace(/\b(172\.\d{1,3}|10\.42)\.\d{1,3}\.\d{1,3}\b/g, 'IP').replace(/sha256:[0-9a-f]{64}/g, 'sha256:…')
-    .replace(/-[0-9a-f]{8,10}-[0-9a-z]{5}\b/g, '-HASH').replace(/-[0-9a-z]{5}\b/g, '-ID');
+    .replace(/-[0-9a-f]{8,10}-[0-9a-z]{5}\b/g, '-HASH');
+  // A Pod's generated suffix (not a word such as control-plane's).
+  const scrubPod = (podName: string) => scrub(podName).replace(/-[0-9a-z]{5}$/, '-ID');
   const configz = JSON.parse(await kubectl('get', '--raw', `/api/v1/nodes/${name}/proxy/configz`)).kubeletconfig;
   const pods = (await json('-n', 'kube-system', 'get', 'pods')).items.map((p: { metadata: { name: string }; spec: { containers: { name: string; image: string }[] }; status: { phase: string } }) =>
-    `${scrub(p.metadata.name)}: ${p.status.phase}; ${p.spec.containers.map((c) => `${c.name}=${c.image}`).join(', ')}`).sort();
+    `${scrubPod(p.metadata.name)}: ${p.status.phase}; ${p.spec.containers.map((c) => `${c.name}=${c.image}`).join(', ')}`).sort();
   const events = (await json('get', 'events', '--field-selector', 'involvedObject.name=hello', '--sort-by=.metadata.creationTimestamp')).items
     .map((e: { reason: string; source?: { component?: string }; reportingComponent?: string; message: string }) => `${e.reason} (${e.reportingComponent || e.source?.component}): ${scrub(e.message).replace(/in [\d.]+m?s.*$/, 'in …')}`);
-  const describe = (await kubectl('describe', 'node', name)).split('\n').filter((l) => /^[A-Z][A-Za-z ]+:/.test(l)).map((l) => scrub(l).replace(/\s+/g, ' ').replace(/(CreationTimestamp|Lease|RenewTime|HolderIdentity|AcquireTime):.*/, '$1: …'));
+  // describe node's top-level fields, each with its first line (a section's heading has none).
+  const describe = Object.fromEntries((await kubectl('describe', 'node', name)).split('\n').filter((l) => /^[A-Z][A-Za-z ]+:/.test(l))
+    .map((l) => scrub(l).replace(/\s+/g, ' ').replace(/(CreationTimestamp|Lease|RenewTime|HolderIdentity|AcquireTime):.*/, '$1: …'))
+    .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
   const record = {
     image,
     version: JSON.parse(await kubectl('version', '-o', 'json')).serverVersion.gitVersion,
