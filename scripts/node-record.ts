@@ -41,6 +41,11 @@ async function main(): Promise<void> {
     .replace(/-[0-9a-f]{8,10}-[0-9a-z]{5}\b/g, '-HASH');
   // A Pod's generated suffix (not a word such as control-plane's).
   const scrubPod = (podName: string) => scrub(podName).replace(/-[0-9a-z]{5}$/, '-ID');
+  // The images the runtime holds after boot (air-gap and preloaded): pinned, and named by digest too, as k3s imports them.
+  type CriImages = { images: { repoTags: string[]; repoDigests: string[]; pinned: boolean }[] };
+  const runtimeImages = (JSON.parse(await node.exec(['crictl', 'images', '-o', 'json'])) as CriImages).images
+    .filter((i) => i.repoTags.length > 0)
+    .map((i) => [i.repoTags[0]!.replace(/:[^:/]+$/, ':TAG'), `${i.pinned ? 'pinned' : 'not pinned'}, ${i.repoDigests.length ? 'with' : 'without'} a digest name`]).sort();
   const configz = JSON.parse(await kubectl('get', '--raw', `/api/v1/nodes/${name}/proxy/configz`)).kubeletconfig;
   const pods = (await json('-n', 'kube-system', 'get', 'pods')).items.map((p: { metadata: { name: string }; spec: { containers: { name: string; image: string }[] }; status: { phase: string } }) =>
     `${scrubPod(p.metadata.name)}: ${p.status.phase}; ${p.spec.containers.map((c) => `${c.name}=${c.image}`).join(', ')}`).sort();
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
     nodeInfo: Object.fromEntries(Object.entries(n.status.nodeInfo as Record<string, string>).filter(([k]) => !/ID$|bootID/.test(k))),
     describeNode: describe,
     kubeSystemPods: pods,
+    runtimeImages: Object.fromEntries(runtimeImages),
     podStartEvents: events,
   };
   process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
