@@ -6,6 +6,8 @@
 // 401 UNAUTHORIZED, 403 DENIED, 404 MANIFEST_UNKNOWN); the others are moby's and Docker Hub's texts.
 import { describe, expect, test } from 'vitest';
 import { classifyPullFailure, pullFailureAdvice, type PullFailureKind } from '../helpers/cluster/image-mode.js';
+import { nodePullAdvice } from '../helpers/verbs/pulls.js';
+import { NODE_PULL_FAILED } from '../helpers/report/report.js';
 
 const seen: [string, PullFailureKind][] = [
   // No registry can be reached: no name resolution, nothing listening, no route (the first two seen).
@@ -55,5 +57,26 @@ describe('a failed pull in auto mode', () => {
     expect(line).toContain('rancher/k3s:v1.37.2-k3s1');
     expect(line).toContain('(the detail)');
     expect(line).toContain('KUBE_CLAIMS_IMAGES=offline');
+  });
+});
+
+// In a node, the kubelet reports containerd's words as the container's waiting message
+// (ErrImagePull). Those marked "seen" came from a node pulling through a mirror that answered 429.
+describe('a pull the node cannot make', () => {
+  const image = 'kiamol/ch02-hello-kiamol';
+  const cases: [string, RegExp][] = [
+    ['failed to pull and unpack image "docker.io/kiamol/ch02-hello-kiamol:latest": failed to resolve reference "docker.io/kiamol/ch02-hello-kiamol:latest": unexpected status from HEAD request to http://172.17.0.1:5999/v2/kiamol/ch02-hello-kiamol/manifests/latest?ns=docker.io: 429 Too Many Requests', /pull limit is reached .*KUBE_CLAIMS_REGISTRY_MIRROR/],
+    ['failed to pull and unpack image "docker.io/kiamol/ch02-hello-kiamol:latest": failed to resolve reference "docker.io/kiamol/ch02-hello-kiamol:latest": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed', /refused access .*KUBE_CLAIMS_REGISTRIES_YAML/],
+    ['failed to pull and unpack image "docker.io/kiamol/ch02-hello-kiamol:latest": failed to resolve reference "docker.io/kiamol/ch02-hello-kiamol:latest": docker.io/kiamol/ch02-hello-kiamol:latest: not found', /does not have it/],
+    ['failed to pull and unpack image "docker.io/kiamol/ch02-hello-kiamol:latest": failed to resolve reference "docker.io/kiamol/ch02-hello-kiamol:latest": failed to do request: Head "https://registry-1.docker.io/v2/kiamol/ch02-hello-kiamol/manifests/latest": dial tcp: lookup registry-1.docker.io on 10.43.0.10:53: no such host', /no registry could be reached from the node/],
+  ];
+  test.each(cases)('%s: one line with what to do', (message, advice) => {
+    const line = nodePullAdvice(image, message, false);
+    expect(line.startsWith(`${NODE_PULL_FAILED} ${image}`)).toBe(true);
+    expect(line).toMatch(advice);
+    expect(line).not.toContain('\n');
+  });
+  test('on a cluster you already have, it says what your nodes need', () => {
+    expect(nodePullAdvice(image, 'failed to pull: 429 Too Many Requests', true)).toMatch(/reachable for your cluster's nodes/);
   });
 });

@@ -26,7 +26,8 @@ export function classifyPullFailure(message: string): PullFailureKind {
   const status = Number(/^\(http code (\d+)\)/.exec(m)?.[1]);
   if (status === 429 || /toomanyrequests|too many requests|pull rate limit/.test(m)) return 'rate-limit';
   if (status === 401 || status === 403 || /unauthorized|authentication required|denied|forbidden|incorrect username or password/.test(m)) return 'auth';
-  if (/manifest unknown|not found: manifest|name unknown|no such manifest/.test(m)) return 'not-found';
+  // (containerd, in a node: 'failed to resolve reference "docker.io/x:1": docker.io/x:1: not found'.)
+  if (/manifest unknown|not found: manifest|name unknown|no such manifest|: not found$/.test(m.trim())) return 'not-found';
   // No name resolution (Go's resolver: "no such host", "server misbehaving", "Temporary failure
   // in name resolution", or a DNS server that never answers: "lookup HOST ...: i/o timeout"),
   // nothing listening, or no route: no registry can be reached from here.

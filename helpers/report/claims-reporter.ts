@@ -3,7 +3,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
-import { buildReport, type ClaimResult, type RunInfo, summaryLine, writeReports } from './report.js';
+import { buildReport, type ClaimResult, NODE_PULL_FAILED, type RunInfo, summaryLine, writeReports } from './report.js';
 import { projectRoot } from '../settings.js';
 import { catalogue, CORRECTS_NOTES, DIFFERS, NOTE, testNamePattern } from '../fixtures/claims.js';
 import type { ClaimMeta } from '../fixtures/fixtures.js';
@@ -68,6 +68,12 @@ export default class ClaimsReporter implements Reporter {
     const md = writeReports(report, dir);
     for (const v of report.versions) process.stdout.write(`[kube-claims] ${summaryLine(report, v)}\n`);
     process.stdout.write(`[kube-claims] report: ${join(dir, 'claims.md')}\n`);
+    // Claims ended by a pull the node could not make: one line for the run, not one per claim.
+    const pullFailures = Object.values(results).flatMap((byId) => Object.entries(byId))
+      .filter(([, r]) => r.state === 'failed' && r.reason?.startsWith(NODE_PULL_FAILED));
+    if (pullFailures.length) {
+      process.stdout.write(`[kube-claims] ${pullFailures.length} claim(s) ended at once because ${pullFailures[0]![1].reason!.replace(/ \(in step: .*\)$/, '')} (${pullFailures.map(([id]) => id).join(', ')})\n`);
+    }
     if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, md);
   }
 }

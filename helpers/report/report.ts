@@ -6,6 +6,9 @@ import junitReportBuilder, { type Builder } from 'junit-report-builder';
 import { catalogue } from '../fixtures/claims.js';
 import type { Step } from '../fixtures/steps.js';
 
+/** How a claim ended by a pull its node could not make begins (helpers/verbs/pulls.ts); the run names it once. */
+export const NODE_PULL_FAILED = 'the node cannot pull';
+
 /**
  * passed: the cluster behaves as the book says; differs: it does not on this version, as the
  * catalogue explains (the test checked the actual behaviour); corrects the notes: the test

@@ -4,6 +4,7 @@ import type { Api } from '../fixtures/fixtures.js';
 import type { Kubectl } from './kubectl.js';
 import { describeExpectation, type FieldExpectation, mismatches, readyIsTrue } from './conditions.js';
 import { waitUntil } from './wait.js';
+import { giveUpOnFailedPull } from './pulls.js';
 
 export function condition(pod: k8s.V1Pod, type: string): string | undefined {
   return pod.status?.conditions?.find((c) => c.type === type)?.status;
@@ -83,6 +84,7 @@ export async function waitForPod(
   try {
     await waitUntil(`pod ${namespace}/${name}: ${wants}`, timeoutMs, () => {
       pod = view.pod(name);
+      giveUpOnFailedPull(pod);
       return pod !== undefined && (Array.isArray(until) ? mismatches(pod, until).length === 0 : until.test(pod));
     }, () => (pod ? `${unmet().join('; ')} (${summary(pod)})` : `no pod ${name}${view.error ? ` (${view.error})` : ''}`), VIEW_CHECK_INTERVAL_MS);
   } finally {
@@ -108,6 +110,7 @@ export async function waitForReadyPods(api: Api, namespace: string, labelSelecto
   try {
     await waitUntil(`${count} Ready pod(s) matching ${labelSelector} in ${namespace}`, timeoutMs, () => {
       pods = view.pods();
+      pods.forEach(giveUpOnFailedPull);
       return pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp && mismatches(p, [readyIsTrue]).length === 0);
     }, () => `${pods.length} pod(s)${pods.map((p) => `; ${p.metadata?.name}: ${[...mismatches(p, [readyIsTrue]), ...(p.metadata?.deletionTimestamp ? ['metadata.deletionTimestamp set (terminating)'] : [])].join(', ') || 'as wanted'} (${summary(p)})`).join('')}`, VIEW_CHECK_INTERVAL_MS);
   } finally {
