@@ -1,4 +1,4 @@
-// Every setting of a run, read from the environment in one place (the README's table).
+// Every setting of a run, read from the environment in one place (the table in docs/settings.md).
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parse, stringify } from 'yaml';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything an offline run needs, with no container registry: a Docker engine that runs
 # privileged containers, the fixture images, and the node image for each Kubernetes version.
-# Reuses whatever is cached; see the README for the air-gapped path.
+# Reuses whatever is cached; docs/air-gapped.md describes the air-gapped path.
 #   usage: scripts/build-images.sh [VERSION[,VERSION...]]   (default: KUBE_CLAIMS_K8S_VERSION, else the newest)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

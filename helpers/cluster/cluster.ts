@@ -1,6 +1,7 @@
-// Cluster lifecycle: one throwaway single-node cluster in a container, started with
-// @testcontainers/k3s from either the official rancher/k3s image (online) or the node image
-// this project builds from source (offline, scripts/build-node-image.sh).
+// Throwaway clusters: a k3s server in a container, started with @testcontainers/k3s from the
+// official rancher/k3s image (online) or the node stand-in this project builds (offline,
+// scripts/build-node-image.sh), and agents that join it (two nodes, and the node-loss claims'
+// own); kept clusters (KUBE_CLAIMS_KEEP, KUBE_CLAIMS_REUSE) and the removal of what a killed run left.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';

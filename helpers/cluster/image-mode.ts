@@ -42,7 +42,7 @@ export function pullFailureAdvice(kind: Exclude<PullFailureKind, 'unreachable'>,
   const offline = 'or set KUBE_CLAIMS_IMAGES=offline to use images built on this machine';
   switch (kind) {
     case 'rate-limit':
-      return `${image} cannot be pulled: Docker Hub's limit of pulls for this address is reached (${detail}); log in with \`docker login\` for a higher limit, wait for it to reset (6 hours), ${offline} (README: Pull limits)`;
+      return `${image} cannot be pulled: Docker Hub's limit of pulls for this address is reached (${detail}); log in with \`docker login\` for a higher limit, wait for it to reset (6 hours), ${offline} (docs/settings.md: Pull limits)`;
     case 'auth':
       return `${image} cannot be pulled: the registry refused access (${detail}); check your \`docker login\` (or \`docker logout\` to pull anonymously), ${offline}`;
     case 'not-found':
