@@ -28,8 +28,19 @@ source "$(dirname "$0")/lib.sh"
 # container); port-forward; exec; logs as the runtime wrote them (node-level).
 CLAIMS='pod-shares-network|container-replaced:|port-forward-pod|exec-in-pod|logs-relayed'
 
+# Scripts run with plain node in the VM, compiled to JavaScript beside their sources (the VM's
+# copy of the checkout) by esbuild, as vitest compiles the suite: there tsx's launcher (node
+# starting node with loader hooks) ended at once with SIGSEGV and no output, twice in a row on
+# 2026-12-06 (and once in stop 33), where vitest in the same VM ran.
+compile_ts() {
+  # shellcheck disable=SC2046 # one path per word
+  node_modules/.bin/esbuild $(find helpers scripts -name '*.ts') --outdir=. --outbase=. \
+    --platform=node --format=esm --log-level=warning || kc_die "esbuild could not compile the scripts"
+}
+
 inside() {
   local version=$1 steps=$2 status=0
+  compile_ts
   export KUBE_CLAIMS_NODE_IMAGE
   [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || kc_die "this is not a cgroup v2 host"
   kc_say "inside the VM: cgroup v2, $(nproc) CPUs, Docker $(docker info --format '{{.ServerVersion}} (cgroup {{.CgroupVersion}}, driver {{.CgroupDriver}})')"
@@ -38,7 +49,7 @@ inside() {
   # Emulated CPU (about 5x slower): every allowance stretched (a boot alone took 113 to 350 s there).
   export KUBE_CLAIMS_BOOT_TIMEOUT=1200 KUBE_CLAIMS_TIME_SCALE=5
   if [[ ,$steps, == *,smoke,* ]]; then
-    node_modules/.bin/tsx scripts/smoke.ts "$version" "$KUBE_CLAIMS_NODE_IMAGE" || status=1
+    node scripts/smoke.js "$version" "$KUBE_CLAIMS_NODE_IMAGE" || status=1
     kc_say "one node: $((SECONDS - started))s"
   fi
   # Two clusters side by side, each with a pod, neither touching the other's (scripts/side-by-side.ts).
@@ -48,13 +59,13 @@ inside() {
   started=$SECONDS
   if [[ ,$steps, == *,side-by-side,* ]]; then
     local rc=0
-    node_modules/.bin/tsx scripts/side-by-side.ts "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
+    node scripts/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
     # Once (stop 33's VM2), it ended after 10 s having printed nothing: no cluster was started, so
     # nothing was done that running it again could repeat. Only then is it run again, once.
     if [ "$rc" != 0 ] && ! grep -q 'starting' "$KC_LOG_DIR/v2-side-by-side.log"; then
       kc_say "side by side: ended (exit $rc) before starting anything, with no output; running it again"
       rc=0
-      node_modules/.bin/tsx scripts/side-by-side.ts "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
+      node scripts/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
     fi
     [ "$rc" = 0 ] || { status=1; kc_say "side by side: failed (exit $rc$( [ "$rc" -gt 128 ] && echo ", signal $((rc - 128))"))"; tail -n 40 "$KC_LOG_DIR/v2-side-by-side.log" >&2; }
     kc_say "two clusters side by side: $((SECONDS - started))s; $(grep -h '^boot' "$KC_LOG_DIR"/v2-side-by-side.log | tr '\n' ' ')"
