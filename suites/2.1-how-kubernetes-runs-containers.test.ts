@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { describeBlock, describeField, describeSection } from '../helpers/verbs/describe.js';
 import { type Api, claim } from '../helpers/fixtures/fixtures.js';
 import { check, expectFields, field, isSet, oneOf } from '../helpers/verbs/conditions.js';
-import { condition, summary, waitForPod, waitForPodReady, waitForRestartingLog, watchPods } from '../helpers/verbs/pods.js';
+import { condition, summary, waitForPod, waitForPodReady, waitForReadinessFailing, waitForRestartingLog, watchPods } from '../helpers/verbs/pods.js';
 import { waitUntil } from '../helpers/verbs/wait.js';
 import { startHeldRegistry } from '../helpers/fixtures/held-registry.js';
 import type { BackgroundKubectl } from '../helpers/verbs/kubectl.js';
@@ -119,8 +119,7 @@ claim('wait-ready', async ({ ns, kubectl, api, manifests }) => {
   const wait = kubectl(['wait', '--for=condition=Ready', 'pod/gated', '--timeout=120s'], { reject: false })
     .finally(() => (returnedAt = Date.now()));
   // The Pod runs and its probe has failed: kubectl wait must still be waiting.
-  await waitForEvent(api.core, ns, { object: 'gated', reason: 'Unhealthy' }, 60_000);
-  const notReady = await api.core.readNamespacedPod({ name: 'gated', namespace: ns });
+  const notReady = await waitForReadinessFailing(api, ns, 'gated');
   expect(condition(notReady, 'Ready')).toBe('False');
   expect(returnedAt, 'kubectl wait returned while the Pod was not Ready').toBeUndefined();
 
@@ -291,9 +290,7 @@ claim('pod-phases', async ({ ns, kubectl, api, cluster }) => {
 claim('readiness-probe-gates', async ({ ns, kubectl, api, cluster, manifests }) => {
   await kubectl(['apply', '-f', manifests.file('readiness-gated.yaml')]);
   // Evidence that the probe ran and failed, not merely that it has not run yet.
-  await waitForEvent(api.core, ns, { object: 'gated', reason: 'Unhealthy', message: /Readiness probe failed/ }, 60_000);
-  const failing = await api.core.readNamespacedPod({ name: 'gated', namespace: ns });
-  expect(failing.status?.phase).toBe('Running');
+  const failing = await waitForReadinessFailing(api, ns, 'gated');
   expect(condition(failing, 'Ready')).toBe('False');
   expect(failing.status?.containerStatuses?.[0]?.restartCount).toBe(0);
   // The Service's EndpointSlice lists the Pod, as not ready (an absent slice would prove nothing).
@@ -756,7 +753,7 @@ claim('get-pods-namespace-scope', async ({ ns, kubectl, api, cluster, otherNames
 claim('exec-running-not-ready', async ({ ns, kubectl, api, manifests, forward }) => {
   // Running, with a readiness probe that fails until /tmp/ready exists: never made to pass here.
   await kubectl(['apply', '-f', manifests.file('readiness-gated.yaml')]);
-  await waitForEvent(api.core, ns, { object: 'gated', reason: 'Unhealthy', message: /Readiness probe failed/ }, 60_000);
+  await waitForReadinessFailing(api, ns, 'gated');
   expect((await kubectl(['get', 'pod', 'gated', '--no-headers'])).stdout).toMatch(/^gated\s+0\/1\s+Running\s+0\s/);
 
   expect((await kubectl(['exec', 'gated', '--', 'hostname'])).stdout).toBe('gated');
@@ -826,7 +823,7 @@ claim('pod-separate-filesystems', async ({ ns, kubectl, api, manifests }) => {
 
 claim('ready-needs-all-containers', async ({ ns, kubectl, api, manifests }) => {
   await kubectl(['apply', '-f', manifests.file('sidecar-not-ready.yaml')]);
-  await waitForEvent(api.core, ns, { object: 'half-ready', reason: 'Unhealthy', message: /Readiness probe failed/ }, 60_000);
+  await waitForReadinessFailing(api, ns, 'half-ready');
   const half = await waitForPod(api, ns, 'half-ready', [field('status.containerStatuses[name=web].ready', true)]);
   expectFields(half, [
     field('status.phase', 'Running'),
@@ -852,8 +849,7 @@ claim('readiness-probe-kinds', async ({ ns, kubectl, api, manifests }) => {
     { pod: 'probe-exec', shown: /^exec \[cat \/tmp\/ready\] /, failure: /\/tmp\/ready/, pass: ['touch', '/tmp/ready'] },
   ];
   for (const k of kinds) {
-    await waitForEvent(api.core, ns, { object: k.pod, reason: 'Unhealthy', message: k.failure }, 60_000);
-    const pod = await api.core.readNamespacedPod({ name: k.pod, namespace: ns });
+    const pod = await waitForReadinessFailing(api, ns, k.pod, k.failure);
     expectFields(pod, [field('status.phase', 'Running'), field('status.conditions[type=Ready].status', 'False'), field('status.containerStatuses[0].restartCount', 0)]);
     expect((await kubectl(['get', 'pod', k.pod, '--no-headers'])).stdout).toMatch(new RegExp(`^${k.pod}\\s+0/1\\s+Running\\s+0\\s`));
     expect(describeField((await kubectl(['describe', 'pod', k.pod])).stdout, 'Readiness', 4), `describe ${k.pod}: Readiness`).toMatch(k.shown);
@@ -967,7 +963,7 @@ claim('readiness-out-of-service', async ({ ns, kubectl, api, cluster, manifests,
   await kubectl(['exec', 'web-a', '--', 'touch', '/tmp/ready']);
   const a = await waitForPodReady(api, ns, 'web-a');
   await waitForPodReady(api, ns, 'client');
-  await waitForEvent(api.core, ns, { object: 'web-b', reason: 'Unhealthy', message: /Readiness probe failed/ }, 60_000);
+  await waitForReadinessFailing(api, ns, 'web-b');
   await waitForEndpoint(api.discovery, ns, 'web', 'web-a', true);
   await waitForEndpoint(api.discovery, ns, 'web', 'web-b', false);
   const service = await api.core.readNamespacedService({ name: 'web', namespace: ns });
@@ -1057,8 +1053,7 @@ claim('ready-not-serving', async ({ ns, kubectl, api, cluster, manifests }) => {
   expect(refused.stderr).toMatch(/can't connect to remote host|Connection refused/);
 
   // A readiness probe that asks the app closes the gap: not Ready while it does not answer...
-  await waitForEvent(api.core, ns, { object: 'late-probed', reason: 'Unhealthy', message: /Readiness probe failed/ }, 60_000);
-  expect(condition(await api.core.readNamespacedPod({ name: 'late-probed', namespace: ns }), 'Ready')).toBe('False');
+  expect(condition(await waitForReadinessFailing(api, ns, 'late-probed'), 'Ready')).toBe('False');
   expect((await kubectl(['get', 'pods', 'late-probed', '--no-headers'])).stdout).toMatch(/^late-probed\s+0\/1\s+Running\s+0\s/);
   const early = await kubectl(['wait', '--for=condition=Ready', 'pod/late-probed', '--timeout=3s'], { reject: false });
   expect(early.exitCode, 'kubectl wait on late-probed while its app does not answer').not.toBe(0);

@@ -2,9 +2,10 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Api } from '../fixtures/fixtures.js';
 import type { Kubectl } from './kubectl.js';
-import { describeExpectation, type FieldExpectation, mismatches, readyIsTrue } from './conditions.js';
+import { describeExpectation, field, type FieldExpectation, mismatches, readyIsTrue } from './conditions.js';
 import { waitUntil } from './wait.js';
 import { giveUpOnFailedPull } from './pulls.js';
+import { waitForEvent } from './cluster-waits.js';
 
 export function condition(pod: k8s.V1Pod, type: string): string | undefined {
   return pod.status?.conditions?.find((c) => c.type === type)?.status;
@@ -21,6 +22,20 @@ export function summary(pod: k8s.V1Pod | undefined): string {
 /** Wait until the pod's Ready condition is True; returns the pod as it was then. */
 export async function waitForPodReady(api: Api, namespace: string, name: string, timeoutMs = 120_000): Promise<k8s.V1Pod> {
   return waitForPod(api, namespace, name, [readyIsTrue], timeoutMs);
+}
+
+/**
+ * Wait until a readiness probe of the pod has failed (its Unhealthy event) and the kubelet has
+ * reported the pod Running; returns the pod as it was then. The prober's event can reach the
+ * API before the status manager's patch (CI saw the event, then phase Pending), so a test that
+ * reads the pod or `kubectl get` right after the event alone races the kubelet. It does not
+ * wait for Ready False: that is for the test to assert.
+ */
+export async function waitForReadinessFailing(
+  api: Api, namespace: string, name: string, message: RegExp | string = /Readiness probe failed/, timeoutMs = 60_000,
+): Promise<k8s.V1Pod> {
+  await waitForEvent(api.core, namespace, { object: name, reason: 'Unhealthy', message }, timeoutMs);
+  return waitForPod(api, namespace, name, [field('status.phase', 'Running')], timeoutMs);
 }
 
 /** A test of the whole pod, where field expectations cannot say it (alternatives). */
