@@ -76,7 +76,7 @@ describe('a pull the node cannot make', () => {
     expect(line).toMatch(advice);
     expect(line).not.toContain('\n');
   });
-  test('on a cluster you already have, it says what your nodes need', () => {
-    expect(nodePullAdvice(image, 'failed to pull: 429 Too Many Requests', true)).toMatch(/reachable for your cluster's nodes/);
+  test('on a cluster you already have, it names the setting for a registry the nodes can reach', () => {
+    expect(nodePullAdvice(image, 'failed to pull: 429 Too Many Requests', true)).toMatch(/name a registry your nodes can reach that holds the book's images \(KUBE_CLAIMS_IMAGE_REGISTRY/);
   });
 });

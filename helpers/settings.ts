@@ -86,12 +86,16 @@ export type Settings = ReturnType<typeof readSettings>;
  * already has. The settings that shape a throwaway cluster do not apply to it, so naming one
  * beside it is a mistake, not something to ignore quietly.
  */
-function existingCluster(env: NodeJS.ProcessEnv): { kubeconfig: string; context?: string; allowDisruptive: boolean } | undefined {
+function existingCluster(env: NodeJS.ProcessEnv): { kubeconfig: string; context?: string; allowDisruptive: boolean; imageRegistry?: string } | undefined {
   const kubeconfig = env.KUBE_CLAIMS_KUBECONFIG?.trim();
   const context = env.KUBE_CLAIMS_CONTEXT?.trim() || undefined;
   const allowDisruptive = oneOf(env, 'KUBE_CLAIMS_ALLOW_DISRUPTIVE', ['false', 'true'] as const, 'false') === 'true';
+  const imageRegistry = imageRegistrySetting(env);
   if (!kubeconfig) {
     if (context) throw new SettingError('KUBE_CLAIMS_CONTEXT names a context of KUBE_CLAIMS_KUBECONFIG, which is not set');
+    // A cluster the run starts takes its registries from registries.yaml, where a mirror (and a
+    // rewrite of names) applies to every pull the node makes, the add-ons' too.
+    if (imageRegistry) throw new SettingError('KUBE_CLAIMS_IMAGE_REGISTRY names where an existing cluster (KUBE_CLAIMS_KUBECONFIG) finds the book\'s images; a cluster the run starts pulls through KUBE_CLAIMS_REGISTRY_MIRROR or KUBE_CLAIMS_REGISTRIES_YAML instead');
     return undefined;
   }
   const throwaway = ['KUBE_CLAIMS_K8S_VERSION', 'KUBE_CLAIMS_NODES', 'KUBE_CLAIMS_NODE_IMAGE', 'KUBE_CLAIMS_IMAGES', 'KUBE_CLAIMS_REGISTRY_MIRROR', 'KUBE_CLAIMS_REGISTRIES_YAML']
@@ -100,7 +104,25 @@ function existingCluster(env: NodeJS.ProcessEnv): { kubeconfig: string; context?
   if (throwaway.length > 0) {
     throw new SettingError(`${throwaway.join(', ')} shape${throwaway.length === 1 ? 's' : ''} the cluster a run starts; with KUBE_CLAIMS_KUBECONFIG no cluster is started (the version is the server's): unset ${throwaway.length === 1 ? 'it' : 'them'}`);
   }
-  return { kubeconfig, context, allowDisruptive };
+  return { kubeconfig, context, allowDisruptive, imageRegistry };
+}
+
+/**
+ * KUBE_CLAIMS_IMAGE_REGISTRY: a registry, with a path if it has one, that holds the run's images
+ * under their Docker Hub names (`registry.example.com/dockerhub` holds
+ * `registry.example.com/dockerhub/kiamol/ch02-hello-kiamol`), for clusters that cannot reach
+ * Docker Hub: a pull-through cache (Harbor, Artifactory, Nexus) or copies of the images.
+ */
+function imageRegistrySetting(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.KUBE_CLAIMS_IMAGE_REGISTRY?.trim();
+  if (!raw) return undefined;
+  // An image reference's repository part (no scheme, no tag, no digest): host[:port][/path...].
+  const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+  const host = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?';
+  if (!new RegExp(`^${host}(?:/${component})*$`).test(raw)) {
+    throw new SettingError(`KUBE_CLAIMS_IMAGE_REGISTRY must be a registry and optional path as in an image name (registry.example.com:5000 or registry.example.com/dockerhub; no http://, tag or trailing /), not "${raw}"`);
+  }
+  return raw;
 }
 
 /**

@@ -9,7 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import semver from 'semver';
 import type { ClusterInfo, Feature } from './context.js';
 import { debugImage, RUN_LABEL, supportedVersions } from '../facts.mjs';
-import { bookImages } from './images.js';
+import { bookImagesIn, inRegistry } from './images.js';
 import { chooseKubectl } from '../verbs/kubectl.js';
 import { SettingError } from '../settings.js';
 
@@ -21,6 +21,8 @@ export interface ExistingClusterOptions {
   kubeconfig: string;
   context?: string;
   allowDisruptive: boolean;
+  /** KUBE_CLAIMS_IMAGE_REGISTRY: where the nodes find the run's images under their Docker Hub names. */
+  imageRegistry?: string;
   /** KUBE_CLAIMS_KUBECTL with {minor} filled in for the server's version, if set. */
   kubectlFor: (version: string) => string | undefined;
   runId: string;
@@ -128,6 +130,11 @@ export async function connectExistingCluster(opts: ExistingClusterOptions): Prom
   if (opts.allowDisruptive) features.push('disruptive');
   opts.log(`existing cluster: context "${context}", ${server}, Kubernetes ${gitVersion}, ${nodes.length} schedulable node(s)`);
   opts.log(`kubectl: ${kubectl.path} (${kubectl.version}; ${kubectl.why})`);
+  const images = bookImagesIn(opts.imageRegistry);
+  const debugger_ = inRegistry(debugImage(supportedVersions[0]!), opts.imageRegistry);
+  opts.log(opts.imageRegistry
+    ? `images: the nodes pull ${images.hello}, ${images.whoami} and ${debugger_} (KUBE_CLAIMS_IMAGE_REGISTRY)`
+    : `images: the nodes pull the book's kiamol/* and ${debugger_} from Docker Hub (KUBE_CLAIMS_IMAGE_REGISTRY names another registry)`);
   opts.log(`the run works only in namespaces labelled ${RUN_LABEL}=${opts.runId}, removed at the end; claims that disrupt a cluster ${opts.allowDisruptive ? 'run (KUBE_CLAIMS_ALLOW_DISRUPTIVE=true)' : 'are skipped (KUBE_CLAIMS_ALLOW_DISRUPTIVE=true runs them)'}`);
   return {
     provider: 'existing',
@@ -136,7 +143,7 @@ export async function connectExistingCluster(opts: ExistingClusterOptions): Prom
     version,
     nodes,
     features,
-    debugImage: debugImage(supportedVersions[0]!),
+    debugImage: debugger_,
     image: `existing cluster "${context}" (${server}, ${gitVersion})`,
     mode: 'online',
     kubeconfig,
@@ -146,7 +153,7 @@ export async function connectExistingCluster(opts: ExistingClusterOptions): Prom
     settings: [],
     kubectl: kubectl.path,
     kubectlVersion: kubectl.version,
-    images: bookImages,
+    images,
   };
 }
 

@@ -18,6 +18,20 @@ export function fixtureImages(mode: ResolvedMode): FixtureImages {
   return mode === 'online' ? bookImages : LOCAL;
 }
 
+/**
+ * An image of Docker Hub (`kiamol/ch02-whoami`, `rancher/mirrored-library-busybox:1.36.1`) as
+ * a registry that holds it under its Docker Hub name names it (KUBE_CLAIMS_IMAGE_REGISTRY):
+ * `registry.example.com/dockerhub/kiamol/ch02-whoami`. Without a registry, the name itself.
+ */
+export function inRegistry(image: string, registry: string | undefined): string {
+  return registry ? `${registry}/${image}` : image;
+}
+
+/** The book's images where an existing cluster finds them (KUBE_CLAIMS_IMAGE_REGISTRY), else Docker Hub's. */
+export function bookImagesIn(registry: string | undefined): FixtureImages {
+  return { hello: inRegistry(bookImages.hello, registry), whoami: inRegistry(bookImages.whoami, registry) };
+}
+
 /** The tarballs scripts/build-fixtures.sh writes, to preload into an offline node. */
 export function fixtureTarballs(): { name: string; source: string }[] {
   return ['hello-ch02.tar', 'whoami-ch02.tar'].map((name) => ({ name, source: join(cacheDir, 'images', name) }));

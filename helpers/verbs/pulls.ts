@@ -24,7 +24,7 @@ function pulledByTheRun(): Set<string> {
 export function nodePullAdvice(image: string, message: string, existing: boolean): string {
   const detail = message.replace(/\s+/g, ' ').slice(0, 300);
   const where = existing
-    ? 'make the book\'s images reachable for your cluster\'s nodes (a registry mirror in their runtime\'s configuration)'
+    ? 'name a registry your nodes can reach that holds the book\'s images (KUBE_CLAIMS_IMAGE_REGISTRY, e.g. a pull-through cache), or give the nodes a mirror in their runtime\'s configuration'
     : 'give the node a mirror (KUBE_CLAIMS_REGISTRY_MIRROR) or credentials (KUBE_CLAIMS_REGISTRIES_YAML), or use images built here (KUBE_CLAIMS_IMAGES=offline)';
   switch (classifyPullFailure(message)) {
     case 'rate-limit':
