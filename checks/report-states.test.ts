@@ -15,6 +15,7 @@ const version = '1.37.2';
 const withClaim = (extra: Record<string, unknown>) => ({
   chapter: 2,
   title: 'Running containers',
+  notes: { file: 'claims/notes/ch02.ko.md', statements: [{ section: '2.1', quote: '여러 단계의 상태', gloss: 'phases', claims: ['pod-phases'] }] },
   claims: [{ id: 'pod-phases', section: '2.1', claim: 'Pending, Running, Ready', title: 'a Pod is Pending before Running', observe: 'watch events', ...extra }],
 });
 

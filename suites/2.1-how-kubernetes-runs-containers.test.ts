@@ -489,7 +489,9 @@ claim('defaults-filled', async ({ ns, api, cluster }) => {
   ]);
   expect(stored.status?.qosClass).toBe('BestEffort');
   const container = stored.spec!.containers[0]!;
-  expect(container.imagePullPolicy).toBe(cluster.images.hello.includes(':') && !cluster.images.hello.endsWith(':latest') ? 'IfNotPresent' : 'Always');
+  // The API's default: Always for the tag latest, written or implied; a port in the registry's name is not a tag.
+  const tag = /:([^/:]+)$/.exec(cluster.images.hello)?.[1] ?? 'latest';
+  expect(container.imagePullPolicy).toBe(tag === 'latest' ? 'Always' : 'IfNotPresent');
   expect(container.terminationMessagePath).toBe('/dev/termination-log');
   expect(container.volumeMounts?.[0]?.mountPath).toBe('/var/run/secrets/kubernetes.io/serviceaccount');
 });

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
 import { catalogue } from '../fixtures/claims.js';
 import type { Step } from '../fixtures/steps.js';
+import { buildNotesReport, renderNotesMarkdown } from './notes.js';
+import { renderHtml } from './html.js';
 
 /** How a claim ended by a pull its node could not make begins (helpers/verbs/pulls.ts); the run names it once. */
 export const NODE_PULL_FAILED = 'the node cannot pull';
@@ -155,12 +157,18 @@ function junitFor(report: ClaimsReport, version: string): string {
   return junit.build();
 }
 
-/** Write claims.json, claims.md and junit-<version>.xml into `dir`; returns the Markdown. */
+/**
+ * Write claims.json, claims.md, notes.md (the reader's notes, checked), index.html (the page of
+ * both) and junit-<version>.xml into `dir`; returns the Markdown of the matrix and the notes.
+ */
 export function writeReports(report: ClaimsReport, dir: string): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'claims.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const md = renderMarkdown(report);
-  writeFileSync(join(dir, 'claims.md'), md);
+  const notes = buildNotesReport(report);
+  const md = `${renderMarkdown(report)}\n${renderNotesMarkdown(notes)}`;
+  writeFileSync(join(dir, 'claims.md'), renderMarkdown(report));
+  writeFileSync(join(dir, 'notes.md'), renderNotesMarkdown(notes));
+  writeFileSync(join(dir, 'index.html'), renderHtml(report, notes));
   for (const v of report.versions) writeFileSync(join(dir, `junit-${v.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_$/, '')}.xml`), junitFor(report, v));
   return md;
 }

@@ -55,9 +55,14 @@ export const NOT_SENT = new RegExp([
   String.raw`^Error from server \((Timeout|Forbidden)\): (\S+ "[^"]*" is forbidden: )?${TOO_LARGE_RV_WORDS}`,
 ].join('|'), 'm');
 
+/** `-o json` or `-o yaml`: output for the test to parse, not what a reader looks at (the report leaves it out). */
+function machineOutput(args: string[]): boolean {
+  return args.some((a, i) => /^(-o|--output)=(json|yaml)$/.test(a) || ((a === '-o' || a === '--output') && /^(json|yaml)$/.test(args[i + 1] ?? '')));
+}
+
 export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
   const run = (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> =>
-    step(`kubectl ${args.join(' ')}`, () => runKubectl(args, opts));
+    step(`kubectl ${args.join(' ')}`, () => runKubectl(args, opts), (r) => (machineOutput(args) ? undefined : [r.stdout, r.stderr].filter(Boolean).join('\n')));
   const runKubectl = async (args: string[], opts: KubectlOptions): Promise<KubectlResult> => {
     const ns = opts.namespace ?? namespace;
     const full = ['--kubeconfig', kubeconfig, ...(ns ? ['--namespace', ns] : []), ...args];
