@@ -129,7 +129,7 @@ export function renderNotesMarkdown(nr: NotesReport): string {
   const lines = [
     `# The reader's notes, checked`,
     '',
-    `The notes (\`${nr.file}\`), statement by statement, in their order, with what the cluster showed.`,
+    `The notes (\`${nr.file}\`), statement by statement and in their order: each quoted, glossed in English, and what the cluster showed.`,
     '',
     ...nr.versions.map((v) => `- Kubernetes ${v}: ${countsLine(nr, v)}`),
   ];
@@ -137,14 +137,17 @@ export function renderNotesMarkdown(nr: NotesReport): string {
   for (const s of nr.statements) {
     if (s.section !== section) {
       section = s.section;
-      lines.push('', `## ${section === String(catalogue().chapter) ? `Chapter ${section}` : section}`);
+      lines.push('', `## ${section === String(catalogue().chapter) ? `Chapter ${section}, before 2.1` : section}`, '');
     }
-    lines.push('', `> ${oneLine(s.quote)}`, '', `*${oneLine(s.gloss)}*${s.claims.length ? ` (${s.claims.map((id) => `\`${id}\``).join(', ')})` : ''}`, '');
+    const one = nr.versions.length === 1;
+    const verdicts = nr.versions.map((v) => (one ? MARK[s.verdicts[v]!.verdict] : `${v}: ${MARK[s.verdicts[v]!.verdict]}`)).join(' · ');
+    const claims = s.claims.length ? ` · ${s.claims.map((id) => `\`${id}\``).join(', ')}` : '';
+    lines.push(`- **${verdicts}** · ${oneLine(s.quote)}  `, `  *${oneLine(s.gloss)}*${claims}`);
     for (const v of nr.versions) {
       const sv = s.verdicts[v]!;
-      const where = nr.versions.length > 1 ? ` on ${v}` : '';
-      lines.push(`- ${MARK[sv.verdict]}${where}${sv.detail && sv.verdict !== 'holds' ? `: ${oneLine(sv.detail)}` : ''}`);
-      for (const x of sv.shown ?? []) lines.push(`  - the cluster showed: \`${x.line.trim()}\` (\`${x.command.slice(0, 100)}\`)`);
+      const on = one ? '' : ` (${v})`;
+      if (sv.detail && sv.verdict !== 'holds') lines.push(`  - ${sv.verdict === 'cannot be checked' ? 'Why' : 'What the cluster showed'}${on}: ${oneLine(sv.detail)}`);
+      for (const x of sv.shown ?? []) lines.push(`  - \`${x.line.trim()}\` (\`${x.command.slice(0, 100)}\`)${on}`);
     }
   }
   return `${lines.join('\n')}\n`;
