@@ -50,10 +50,16 @@ async function browserPath(): Promise<string> {
     return given;
   }
   const path = '/usr/bin/chromium';
-  if (existsSync(path)) return path;
-  process.stderr.write(`[kube-claims] ${TAG}: no ${path}; installing Debian's chromium (apt-get)\n`);
-  const run = await execa('bash', ['-c', 'source scripts/lib.sh && kc_apt_install chromium'], { cwd: projectRoot, reject: false, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (run.exitCode !== 0 || !existsSync(path)) throw new CannotCheck(`no browser: ${path} is missing and apt-get could not install chromium (set KUBE_CLAIMS_CHROMIUM to a Chromium)`);
+  // The notes are Korean: without a Hangul font the screenshot shows boxes (the counts do not
+  // depend on it). Debian's fonts-nanum (10 MB) is installed beside the browser.
+  const hangul = (await execa('fc-list', [':lang=ko', 'family'], { reject: false })).stdout.trim() !== '';
+  const missing = [...(existsSync(path) ? [] : ['chromium']), ...(hangul ? [] : ['fonts-nanum'])];
+  if (missing.length === 0) return path;
+  if (!existsSync(path) || existsSync('/usr/bin/apt-get')) {
+    process.stderr.write(`[kube-claims] ${TAG}: installing Debian's ${missing.join(' and ')} (apt-get)\n`);
+    await execa('bash', ['-c', `source scripts/lib.sh && kc_apt_install ${missing.join(' ')}`], { cwd: projectRoot, reject: false, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  if (!existsSync(path)) throw new CannotCheck(`no browser: ${path} is missing and apt-get could not install chromium (set KUBE_CLAIMS_CHROMIUM to a Chromium)`);
   return path;
 }
 
@@ -111,7 +117,7 @@ async function checkDetail(page: Page, report: ClaimsReport): Promise<string[]> 
 async function main(): Promise<number> {
   const began = performance.now();
   const dir = resolve(process.argv[2] ?? 'reports');
-  const shownDir = relative(process.cwd(), dir) || '.';
+  const shownDir = relative(process.cwd(), dir).startsWith('..') ? dir : relative(process.cwd(), dir) || '.';
   const report = readReport(dir);
   const expectedStates = Object.fromEntries(report.versions.map((v) => [v,
     Object.fromEntries(STATES.map((s) => [s, report.claims.filter((c) => c.results[v]?.state === s).length]))]));
@@ -160,7 +166,7 @@ async function main(): Promise<number> {
   const screenshot = join(shownDir, 'index.png');
   if (problems.length) {
     for (const p of [...new Set(problems)]) process.stderr.write(`${TAG}: ${p}\n`);
-    process.stderr.write(`${TAG}: FAILED: ${join(shownDir, 'index.html')} does not show its data (${new Set(problems).size} problems; screenshot ${screenshot}; ${took})\n`);
+    process.stderr.write(`${TAG}: FAILED: ${join(shownDir, 'index.html')}: ${new Set(problems).size} problem(s) (screenshot ${screenshot}; ${took})\n`);
     return 1;
   }
   const counts = report.versions.length * (STATES.length + VERDICTS.length);

@@ -38,7 +38,7 @@ export function renderHtml(report: ClaimsReport, notes: NotesReport): string {
 <body>
 <header>
 <h1>${escapeHtml(heading)}</h1>
-<p class="meta" id="meta">Generated <time datetime="${escapeHtml(report.generatedAt)}">${escapeHtml(report.generatedAt)}</time></p>
+<p class="meta" id="meta">Generated <time datetime="${escapeHtml(report.generatedAt)}">${escapeHtml(report.generatedAt.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC'))}</time></p>
 <div id="summary"></div>
 </header>
 <div id="bar"></div>
@@ -58,6 +58,7 @@ export function renderHtml(report: ClaimsReport, notes: NotesReport): string {
 
 const STYLE = String.raw`
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 html{color-scheme:light}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK KR","Malgun Gothic","Apple SD Gothic Neo","Helvetica Neue",Arial,sans-serif;color:#1f2328;background:#fff}
 code,pre,.mono,.sname,.shown,.id{font-family:ui-monospace,SFMono-Regular,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:12px}
@@ -104,7 +105,7 @@ table.matrix{border-collapse:separate;border-spacing:0;width:100%}
 .matrix .id{white-space:nowrap}
 .matrix .sec{color:#59636e;white-space:nowrap}
 .matrix .claim{min-width:260px;max-width:520px}
-.cell{background:var(--bg);min-width:150px;max-width:300px}
+.cell{background:var(--bg);min-width:150px;max-width:300px;border-left:2px solid #fff}
 .cell .lbl{color:var(--c);font-weight:600;font-size:12.5px}
 .cell .dur{color:#59636e;font-size:11.5px;margin-left:6px}
 .cell .why{font-size:11.5px;color:#3d444d;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
@@ -114,7 +115,7 @@ table.matrix{border-collapse:separate;border-spacing:0;width:100%}
 .ncounts .nrow>.v{font-weight:600;margin-right:4px}
 .nfile{color:#59636e;font-size:12.5px;margin:0 0 4px}
 h2.nsec{font-size:16px;margin:18px 0 6px;padding-bottom:3px;border-bottom:1px solid #d0d7de}
-.stmt{border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:8px 0;background:#fff}
+.stmt{border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:8px 0;background:#fff;scroll-margin-top:calc(var(--bar-h,48px) + 8px)}
 .stmt:target,.stmt.flash{box-shadow:0 0 0 3px #54aeff66}
 .stmt blockquote{margin:0;padding:1px 10px;border-left:3px solid #afb8c1;white-space:pre-wrap;font-size:15px}
 .gloss{color:#3d444d;font-style:italic;margin:5px 0 3px}
@@ -122,7 +123,8 @@ h2.nsec{font-size:16px;margin:18px 0 6px;padding-bottom:3px;border-bottom:1px so
 .by a{font-family:ui-monospace,SFMono-Regular,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:12px}
 table.verdicts{border-collapse:separate;border-spacing:0 3px;width:100%}
 .verdicts th{text-align:left;font-weight:500;color:#59636e;font-size:12px;white-space:nowrap;padding:2px 10px 2px 0;vertical-align:top;width:1%}
-.verdicts td.vd{background:var(--bg);color:var(--c);font-weight:600;font-size:12.5px;white-space:nowrap;padding:2px 8px;border-radius:4px;vertical-align:top;width:1%}
+.verdicts td.vd{white-space:nowrap;padding:1px 4px 1px 0;vertical-align:top;width:1%}
+.verdicts td.vd .chip{font-weight:600}
 .verdicts td.vdetail{padding:2px 10px;font-size:12.5px;vertical-align:top}
 .vdetail .detail{color:#3d444d}
 .shown{margin-top:2px;color:#59636e;overflow-wrap:anywhere}
@@ -328,7 +330,7 @@ const SCRIPT = String.raw`
         var detail = sv.detail && sv.verdict !== 'cannot be checked' ? h('div', { class: 'detail', text: sv.detail }) : null;
         return h('tr', null,
           h('th', { text: v }),
-          h('td', { class: 'vd vd-' + slug(sv.verdict), text: VERDICT_TEXT[sv.verdict] || sv.verdict }),
+          h('td', { class: 'vd' }, h('span', { class: 'chip vd-' + slug(sv.verdict), text: VERDICT_TEXT[sv.verdict] || sv.verdict })),
           h('td', { class: 'vdetail' }, detail, (sv.shown || []).map(function (x) {
             return h('div', { class: 'shown' }, h('code', { class: 'line', text: String(x.line).trim() }), '  $ ' + x.command + '  (', h('a', { href: claimHref(x.claim, v), text: x.claim }), ')');
           })));
