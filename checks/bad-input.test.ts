@@ -72,7 +72,7 @@ const rows: Row[] = [
   { mistake: 'a node image that is not there', env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_NODE_IMAGE: 'kube-claims/node:v0.0.0-missing' }, says: /offline mode needs the image kube-claims\/node:v0\.0\.0-missing, which is not present; build it with: / },
   {
     mistake: 'a catalogue entry with an invalid field',
-    edit: (root) => editFile(root, 'claims/ch02.yaml', (t) => t.replace('section: "2.1"', 'section: "two point one"')),
+    edit: (root) => editFile(root, 'claims/ch02.yaml', (t) => t.replace(/(- id: pod-wraps-containers\n(?:    .*\n)*?    section: )"2\.1"/, '$1"two point one"')),
     says: /claims\/ch02\.yaml: claim "pod-wraps-containers" \(#1\): section: must be a section number such as "2\.1"/,
   },
   {
