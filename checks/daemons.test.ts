@@ -1,6 +1,6 @@
 // The scripts' daemons (dockerd, the registry) are started by kc_daemon (scripts/lib.sh) while a
 // script may hold the build lock on a descriptor: a daemon that inherited it held the lock for
-// its whole life, and every later build-images.sh waited forever (CI's cgroup v2 step hit the
+// its whole life, and every later scripts/build/images.sh waited forever (CI's cgroup v2 step hit the
 // 90-minute limit on it). A daemon keeps only stdin, stdout and stderr.
 import { readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

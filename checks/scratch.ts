@@ -1,5 +1,5 @@
 // Temporary folders for the harness's own checks, under one folder per check file that an outside
-// watchdog (scripts/watchdog.sh, as the cluster runs use) removes when the file's process ends,
+// watchdog (scripts/host/watchdog.sh, as the cluster runs use) removes when the file's process ends,
 // however it ends: a run killed with SIGKILL runs no afterAll, and left kube-claims-kubectls-*
 // and kube-claims-kubeconfigs-* behind. Normal ends remove it here as well.
 import { spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ export function scratchDir(prefix: string): string {
     root = dir;
     const run = `${process.pid}-checks-${Date.now()}`;
     // Its output goes to the cache's log (watchdog.sh's own); it outlives this process on purpose.
-    spawn('bash', [join(projectRoot, 'scripts/watchdog.sh'), String(process.pid), run, dir], { detached: true, stdio: 'ignore' }).unref();
+    spawn('bash', [join(projectRoot, 'scripts/host/watchdog.sh'), String(process.pid), run, dir], { detached: true, stdio: 'ignore' }).unref();
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
   }
   return mkdtempSync(join(root, `${prefix}-`));

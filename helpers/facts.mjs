@@ -74,7 +74,7 @@ export function unknownVersionMessage(wanted, from) {
 
 /**
  * @typedef {{ name: string, image: string, local: string, module?: string, version?: string }} AddonImage
- * name: the add-on's image in scripts/build-addons.sh; image: k3s's name for it, under which
+ * name: the add-on's image in scripts/build/addons.sh; image: k3s's name for it, under which
  * the node imports it and the registry serves it; local: its name in the Docker engine that
  * builds it (not k3s's, so that a rancher/* image of the user's stays as it is); module and
  * version: what it is built from (busybox: Debian's static busybox stands in).

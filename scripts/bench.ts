@@ -17,6 +17,11 @@ const option = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
+const unknown = args.filter((a, i) => !(['--runs', '--out'].includes(a) || ['--runs', '--out'].includes(args[i - 1] ?? '')));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown argument ${unknown[0]} (usage: npm run bench -- [--runs N] [--out FILE]; the version comes from KUBE_CLAIMS_K8S_VERSION)\n`);
+  process.exit(2);
+}
 const runs = Number(option('runs', '3'));
 const out = option('out', join(projectRoot, 'reports', 'bench.json'));
 if (!Number.isInteger(runs) || runs < 1) {

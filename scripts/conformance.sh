@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Upstream Kubernetes' own [Conformance] specs against the node stand-in: does a change to the
 # node image (PKI, cgroups, networking, a component's version) still give conformant Kubernetes?
-# Builds e2e.test at the node's version and the e2e test images (scripts/build-conformance.sh),
+# Builds e2e.test at the node's version and the e2e test images (scripts/build/conformance.sh),
 # starts a cluster the way a team starts one (scripts/start-cluster.ts, this shell's image
 # settings), imports the test images into each node, runs the selected specs one e2e.test
 # process per spec (each its own time limit and report), prints a summary, and removes the cluster.
@@ -41,8 +41,8 @@ SKIP=${SKIP:-'\[Disruptive\]|\[Flaky\]|\[Feature:[^]]*\]|\[Serial\]'}
 SPEC_TIMEOUT=${SPEC_TIMEOUT:-600}
 TOTAL_TIMEOUT=${TOTAL_TIMEOUT:-3600}
 
-bash scripts/build-conformance.sh "$VERSION"
-C=$(bash scripts/build-conformance.sh --where "$VERSION")
+bash scripts/build/conformance.sh "$VERSION"
+C=$(bash scripts/build/conformance.sh --where "$VERSION")
 E2E=$C/bin/e2e.test
 OUT=$C/run-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT/json" "$OUT/logs"

@@ -38,7 +38,7 @@ kc_stage() {
 
 # kc_daemon LOG COMMAND...: start COMMAND detached (its own session, stdin /dev/null, output
 # appended to LOG) with no file descriptor of ours but 0-2. A daemon that inherited build.lock's
-# descriptor would hold the build lock for its whole life: a dockerd started by build-images.sh
+# descriptor would hold the build lock for its whole life: a dockerd started by build/images.sh
 # made every later build wait forever (CI ran into its time limit on it). `$!` is the daemon's pid
 # only when COMMAND is a program run directly (not a shell function such as sudo wrappers).
 kc_daemon() {
@@ -60,7 +60,7 @@ kc_source_version() { node "$KC_ROOT/helpers/facts.mjs" source "$1" "$2"; }
 kc_default_version() { node "$KC_ROOT/helpers/facts.mjs" default-version; }
 
 kc_need_docker() {
-  docker info >/dev/null 2>&1 || kc_die "the Docker engine is not reachable (docker info failed); run: bash scripts/docker-engine.sh"
+  docker info >/dev/null 2>&1 || kc_die "the Docker engine is not reachable (docker info failed); run: bash scripts/host/docker-engine.sh"
 }
 
 # kc_apt_install PACKAGE...: install Debian packages (as root, or with sudo); refresh the
@@ -105,7 +105,7 @@ kc_module_dir() {
 # kc_kube_module DIR VERSION: a new Go module in DIR that requires k8s.io/kubernetes@vVERSION, its
 # staging modules (local paths in its go.mod) replaced by their published copies of the same
 # release (v0.MINOR.PATCH), or by the patch versions.json names where the proxy refuses that one
-# (stagingFrom). Shared by the node's binaries and e2e.test (build-conformance.sh).
+# (stagingFrom). Shared by the node's binaries and e2e.test (build/conformance.sh).
 kc_kube_module() {
   local src=$1 version=$2
   rm -rf "$src"; mkdir -p "$src"

@@ -1,6 +1,6 @@
 // Throwaway clusters: a k3s server in a container, started with @testcontainers/k3s from the
 // official rancher/k3s image (online) or the node stand-in this project builds (offline,
-// scripts/build-node-image.sh), and agents that join it (two nodes, and the node-loss claims'
+// scripts/build/node-image.sh), and agents that join it (two nodes, and the node-loss claims'
 // own); kept clusters (KUBE_CLAIMS_KEEP, KUBE_CLAIMS_REUSE) and the removal of what a killed run left.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -178,7 +178,7 @@ export async function imagePresent(image: string): Promise<boolean> {
 async function assertImagePresent(image: string, version: string): Promise<void> {
   if (!(await imagePresent(image))) {
     throw new SettingError(
-      `offline mode needs the image ${image}, which is not present; build it with: bash scripts/build-images.sh ${version}`,
+      `offline mode needs the image ${image}, which is not present; build it with: bash scripts/build/images.sh ${version}`,
     );
   }
 }
@@ -218,7 +218,7 @@ export async function startCluster(opts: ClusterOptions): Promise<StartedCluster
     // Like k3s's air-gap install: tarballs in agent/images are imported when the node starts.
     for (const t of fixtureTarballs()) {
       if (!existsSync(t.source)) {
-        throw new SettingError(`offline mode needs ${t.source}; build it with: bash scripts/build-fixtures.sh`);
+        throw new SettingError(`offline mode needs ${t.source}; build it with: bash scripts/build/fixtures.sh`);
       }
       files.push({ source: t.source, target: join('/var/lib/rancher/k3s/agent/images', t.name) });
     }

@@ -18,7 +18,7 @@ export async function containerEngine() {
   try {
     client = await getContainerRuntimeClient();
   } catch (err) {
-    throw new SettingError(`the Docker engine is not reachable (${String((err as Error)?.message ?? err).split('\n')[0]}); start Docker, or run: bash scripts/docker-engine.sh`);
+    throw new SettingError(`the Docker engine is not reachable (${String((err as Error)?.message ?? err).split('\n')[0]}); start Docker, or run: bash scripts/host/docker-engine.sh`);
   }
   const dockerode = (client.container as unknown as { dockerode: Dockerode }).dockerode;
   const modem = dockerode.modem as unknown as { socketPath?: string; host?: string; port?: number | string; protocol?: string };

@@ -98,7 +98,7 @@ async function startForProject(project: TestProject) {
 
 /** The watchdog, outside this process: removes what the run made if it dies without cleaning up. */
 function startWatchdog(runId: string, tmp: string, env: NodeJS.ProcessEnv, namespacesOf?: { kubectl: string; kubeconfig: string }) {
-  const args = [join(projectRoot, 'scripts/watchdog.sh'), String(process.pid), runId, tmp, keptDir(), ...(namespacesOf ? [namespacesOf.kubectl, namespacesOf.kubeconfig] : [])];
+  const args = [join(projectRoot, 'scripts/host/watchdog.sh'), String(process.pid), runId, tmp, keptDir(), ...(namespacesOf ? [namespacesOf.kubectl, namespacesOf.kubeconfig] : [])];
   spawn('bash', args, { detached: true, stdio: 'ignore', env }).unref();
 }
 

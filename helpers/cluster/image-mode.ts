@@ -69,7 +69,7 @@ async function pullFailure(image: string): Promise<string | undefined> {
   return (await imagePresent(image)) ? undefined : 'the pull ended without the image (its progress stream reported an error)';
 }
 
-/** What this machine lacks to build the offline images (scripts/build-images.sh), if anything. */
+/** What this machine lacks to build the offline images (scripts/build/images.sh), if anything. */
 async function cannotBuildOffline(): Promise<string | undefined> {
   if (process.platform !== 'linux') return `this is ${process.platform}, and the offline images are built on Linux`;
   const missing: string[] = [];
@@ -106,11 +106,11 @@ export async function resolveImageMode(mode: ImageMode, version: VersionRow, nod
     const why = await cannotBuildOffline();
     if (why) {
       throw new SettingError(
-        `no registry answers, and the offline images cannot be built here: ${why}. Run where Docker Hub is reachable, or build them on a Linux machine: bash scripts/build-images.sh ${version.kubernetes}`,
+        `no registry answers, and the offline images cannot be built here: ${why}. Run where Docker Hub is reachable, or build them on a Linux machine: bash scripts/build/images.sh ${version.kubernetes}`,
       );
     }
     say(`building the offline images for Kubernetes ${version.kubernetes} (a first build takes about ten minutes; later runs reuse it)`);
-    const build = await execa('bash', [`${projectRoot}scripts/build-images.sh`, version.kubernetes], { stdout: 'inherit', stderr: 'inherit', reject: false });
+    const build = await execa('bash', [`${projectRoot}scripts/build/images.sh`, version.kubernetes], { stdout: 'inherit', stderr: 'inherit', reject: false });
     if (build.exitCode !== 0) {
       throw new SettingError(`building the offline images failed (exit ${build.exitCode}); its stages and logs are printed above`);
     }

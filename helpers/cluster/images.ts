@@ -32,7 +32,7 @@ export function bookImagesIn(registry: string | undefined): FixtureImages {
   return { hello: inRegistry(bookImages.hello, registry), whoami: inRegistry(bookImages.whoami, registry) };
 }
 
-/** The tarballs scripts/build-fixtures.sh writes, to preload into an offline node. */
+/** The tarballs scripts/build/fixtures.sh writes, to preload into an offline node. */
 export function fixtureTarballs(): { name: string; source: string }[] {
   return ['hello-ch02.tar', 'whoami-ch02.tar'].map((name) => ({ name, source: join(cacheDir, 'images', name) }));
 }

@@ -1,6 +1,6 @@
 // Commands inside a node's container, with the image's own tools (ctr, crictl, kubectl), as a
-// person at the node would run them. For the scripts that check a node image (scripts/smoke.ts,
-// scripts/side-by-side.ts); the tests reach nodes through helpers/fixtures/node.ts.
+// person at the node would run them. For the scripts that check a node image (scripts/ci/smoke.ts,
+// scripts/ci/side-by-side.ts); the tests reach nodes through helpers/fixtures/node.ts.
 import { getContainerRuntimeClient } from 'testcontainers';
 import { NOT_SENT } from '../verbs/kubectl.js';
 

@@ -2,7 +2,7 @@
 // script are inline, the data is embedded as JSON, and the page opens from the file system.
 // The page's script builds everything that shows results (summary counts, the matrix, the notes
 // view, the claim details) from the embedded data at load time, so the page shows what the data
-// says; scripts/report-page-check.ts checks that in a real browser (the counts carry
+// says; scripts/ci/report-page-check.ts checks that in a real browser (the counts carry
 // data-version/data-state and data-notes-version/data-verdict attributes for it).
 import { catalogue } from '../fixtures/claims.js';
 import type { ClaimsReport } from './report.js';

@@ -10,9 +10,9 @@
 # No script of ours runs inside: the harness starts it as it starts rancher/k3s
 # (KUBE_CLAIMS_NODE_IMAGE=<image> with the nearest release's KUBE_CLAIMS_K8S_VERSION).
 # Cached: the binary by the module's version, the image by its inputs; KC_REBUILD=1 rebuilds.
-#   usage: scripts/build-k3s-image.sh [--where]   (--where: print the image's name only)
+#   usage: scripts/build/k3s-image.sh [--where]   (--where: print the image's name only)
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 src_field() { node -e 'const r = require(process.argv[1]).fromSource[0]; const v = r[process.argv[2]];
   if (typeof v !== "string") { console.error(`images/versions.json fromSource has no ${process.argv[2]}`); process.exit(2); } console.log(v)' \
@@ -81,12 +81,12 @@ if [ -f "$out_k3s/.complete" ]; then kc_say "stage 'build k3s': cached ($out_k3s
 if [ -f "$out_flannel_cni/.complete" ]; then kc_say "stage 'build flannel CNI plugin': cached"; else kc_stage "build flannel CNI plugin ($FLANNEL_CNI)" build_flannel_cni; fi
 # runc, the shim, the CNI plugins, the pause binary and the add-on images of the release whose
 # versions this commit's are.
-bash "$KC_ROOT/scripts/build-binaries.sh" --only containerd,runc,cni,pause "$COMPONENTS"
-bash "$KC_ROOT/scripts/build-addons.sh" "$COMPONENTS" >/dev/null
-where() { bash "$KC_ROOT/scripts/build-binaries.sh" --where "$1" "$COMPONENTS"; }
-# The stand-in's Debian userspace (the same packages), imported by build-node-image.sh.
+bash "$KC_ROOT/scripts/build/binaries.sh" --only containerd,runc,cni,pause "$COMPONENTS"
+bash "$KC_ROOT/scripts/build/addons.sh" "$COMPONENTS" >/dev/null
+where() { bash "$KC_ROOT/scripts/build/binaries.sh" --where "$1" "$COMPONENTS"; }
+# The stand-in's Debian userspace (the same packages), imported by build/node-image.sh.
 BASE_IMAGE=$(docker images kube-claims/node-base --format '{{.Repository}}:{{.Tag}}' | head -1)
-[ -n "$BASE_IMAGE" ] || kc_die "no kube-claims/node-base image; build the stand-in first: bash scripts/build-images.sh"
+[ -n "$BASE_IMAGE" ] || kc_die "no kube-claims/node-base image; build the stand-in first: bash scripts/build/images.sh"
 
 # Where no process may lower its oom_score_adj (the host's bounding set lacks CAP_SYS_RESOURCE),
 # runc in the node could not start a Pod: the image gets a runc that keeps it at the caller's own
@@ -95,7 +95,7 @@ RESTRICT_OOM=false
 (( (0x$(sed -n 's/^CapBnd:\t//p' /proc/self/status) >> 24) & 1 )) || RESTRICT_OOM=true
 INPUTS=$( (echo "restrict-oom=$RESTRICT_OOM"; cat "$0" "$KC_ROOT/images/k3s/Dockerfile" "$KC_ROOT/images/k3s/runc-restrict-oom"; node -e 'console.log(JSON.stringify(require(process.argv[1]).fromSource[0]))' "$KC_ROOT/images/versions.json"; \
   echo "$BASE_IMAGE"; sha256sum "$out_k3s/k3s" "$(where runc)/runc" "$(where containerd)/containerd-shim-runc-v2" "$(where cni)"/* "$(where pause)/pause"; \
-  bash "$KC_ROOT/scripts/build-addons.sh" --tarballs "$COMPONENTS" | xargs sha256sum) | sha256sum | cut -c1-12)
+  bash "$KC_ROOT/scripts/build/addons.sh" --tarballs "$COMPONENTS" | xargs sha256sum) | sha256sum | cut -c1-12)
 if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' "$IMAGE" 2>/dev/null)" = "$INPUTS" ] && [ -z "${KC_REBUILD:-}" ]; then
   kc_say "image $IMAGE present and current (inputs $INPUTS; KC_REBUILD=1 rebuilds it)"
   echo "$IMAGE"; exit 0
@@ -120,7 +120,7 @@ assemble() {
   rm -rf "$pause"
   docker save -o "$ctx/images/pause.tar" "rancher/mirrored-pause:$PAUSE_TAG"
   docker rmi "rancher/mirrored-pause:$PAUSE_TAG" >/dev/null
-  bash "$KC_ROOT/scripts/build-addons.sh" --tarballs "$COMPONENTS" | while read -r tar; do cp "$tar" "$ctx/images/"; done
+  bash "$KC_ROOT/scripts/build/addons.sh" --tarballs "$COMPONENTS" | while read -r tar; do cp "$tar" "$ctx/images/"; done
   cp "$KC_ROOT/images/k3s/Dockerfile" "$ctx/"
   docker build --build-arg "BASE=$BASE_IMAGE" -t "$IMAGE" \
     --label "org.opencontainers.image.version=$VERSION" --label "kube-claims.k3s-module=$MODULE@$MODULE_VERSION" \

@@ -12,12 +12,12 @@
 #   rebuild replaced;
 # - with --go-cache, Go's shared build cache (builds of the node binaries no longer put
 #   anything there; older ones did, about 5 GB per version).
-#   usage: scripts/prune.sh [--go-cache]
+#   usage: scripts/host/prune.sh [--go-cache]
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 # kube_dir VERSION: where today's multi-call sources build that version's binary.
-kube_dir() { bash "$KC_ROOT/scripts/build-binaries.sh" --where kube "$1"; }
+kube_dir() { bash "$KC_ROOT/scripts/build/binaries.sh" --where kube "$1"; }
 
 main() {
   local supported; supported=$(node "$KC_ROOT/helpers/facts.mjs" versions)

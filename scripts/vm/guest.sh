@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Guest side of scripts/vm.sh: run by the unit kc-vm.service inside the VM, from the run's
-# control share (/run/kc), which scripts/vm.sh fills:
+# Guest side of scripts/vm/vm.sh: run by the unit kc-vm.service inside the VM, from the run's
+# control share (/run/kc), which scripts/vm/vm.sh fills:
 #   base     docker or bare (no Docker: do not wait for one)
 #   shares   TAG<tab>PATH per line: 9p shares to mount at PATH
 #   images   TAR<tab>ID<tab>NAME per line: docker load TAR, then tag ID as NAME

@@ -3,10 +3,10 @@
 # runtime wrapper, python3, caches), is missing on a new machine and on every user's first run;
 # the project's own scripts must bring it back. Faults of this kind cannot show on a machine
 # where CI has passed before, so this check makes the machine fresh on purpose.
-#   usage: scripts/fresh-machine-check.sh [--engine] [--ci]     (default: --engine)
-#   --engine  in a VM with nothing installed (scripts/vm.sh --base bare: Debian without Docker or
+#   usage: scripts/ci/fresh-machine-check.sh [--engine] [--ci]     (default: --engine)
+#   --engine  in a VM with nothing installed (scripts/vm/vm.sh --base bare: Debian without Docker or
 #             python3, no service started by a package install) and the capability bounding set
-#             of our hosts (capsh drops CAP_SYS_RESOURCE), runs scripts/docker-engine.sh twice:
+#             of our hosts (capsh drops CAP_SYS_RESOURCE), runs scripts/host/docker-engine.sh twice:
 #             the first installs docker.io, starts dockerd, finds privileged containers failing,
 #             installs the runtime wrapper and restarts the dockerd it started; the second finds it
 #             all in place. Then a privileged container runs and `docker exec` enters it.
@@ -17,7 +17,7 @@
 #             fetched from the proxy. Docker itself stays;
 #             --engine covers its installation.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 engine() {
   local start=$SECONDS
@@ -27,15 +27,15 @@ engine() {
   local guest_cache=/root/kube-claims-cache
   cd "$KC_ROOT"   # the guest runs the command here (the checkout is shared at the same path)
   # shellcheck disable=SC2016 # expanded in the guest
-  bash "$KC_ROOT/scripts/vm.sh" run --base bare --timeout 2400 --env KUBE_CLAIMS_CACHE="$guest_cache" -- \
+  bash "$KC_ROOT/scripts/vm/vm.sh" run --base bare --timeout 2400 --env KUBE_CLAIMS_CACHE="$guest_cache" -- \
     capsh --drop=cap_sys_resource -- -c '
       set -eu
       say() { printf "[kube-claims] fresh machine: %s\n" "$*" >&2; }
       say "capability bounding set $(grep CapBnd /proc/self/status | cut -f2); docker: $(command -v docker || echo none); python3: $(command -v python3 || echo none)"
-      say "first run of scripts/docker-engine.sh"
-      bash scripts/docker-engine.sh
+      say "first run of scripts/host/docker-engine.sh"
+      bash scripts/host/docker-engine.sh
       say "second run (everything in place)"
-      bash scripts/docker-engine.sh
+      bash scripts/host/docker-engine.sh
       id=$(docker run -d --privileged kube-claims/probe:busybox /bin/busybox sleep 600)
       docker exec "$id" /bin/true
       docker rm -f "$id" >/dev/null

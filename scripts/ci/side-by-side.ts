@@ -4,11 +4,11 @@
 // each pod serves its page, and removing B leaves A's pod running with no restart; then A goes.
 // What it checks is the node image on this host's cgroups (the cgroup v2 check runs it in a VM):
 // two kubelets beside each other that do not touch each other's pods.
-//   usage: npx tsx scripts/side-by-side.ts [KUBERNETES_VERSION]   (KUBE_CLAIMS_NODE_IMAGE: another node image)
+//   usage: npx tsx scripts/ci/side-by-side.ts [KUBERNETES_VERSION]   (KUBE_CLAIMS_NODE_IMAGE: another node image)
 // Prints "boot A: N s" and "boot B: N s". Exits non-zero with the reason on failure.
-import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
-import { nodeShell, type NodeShell } from '../helpers/cluster/node-shell.js';
-import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
+import { startCluster, type StartedCluster } from '../../helpers/cluster/cluster.js';
+import { nodeShell, type NodeShell } from '../../helpers/cluster/node-shell.js';
+import { readSettings, resolveVersion, SettingError } from '../../helpers/settings.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] side by side: ${line}\n`);
 const clusters: StartedCluster[] = [];

@@ -5,11 +5,11 @@
 # own namespaces (the cluster's namespaces and kube-system's objects are the same after), that
 # none of them remain, that claims which disrupt a cluster are skipped unless allowed, and that a
 # user who may not create namespaces gets one line and exit code 2. The cluster is removed at the end.
-#   usage: scripts/existing-cluster-check.sh [NODES] [--short]
+#   usage: scripts/ci/existing-cluster-check.sh [NODES] [--short]
 #     1 node: the whole chapter (--short: a few claims, with node-level steps and a disruptive one);
 #     2 nodes: the claims across nodes and the node-loss claims (which must skip).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 nodes=${1:-1}
 # --short (CI): claims that reach a node (runtime-runs-containers, logs-relayed), one with a Pod

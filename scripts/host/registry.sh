@@ -6,11 +6,11 @@
 # has not got them (rancher/k3s; the stand-in node carries them like k3s's air-gap tarballs).
 # The distribution registry and skopeo come from Debian's packages; the registry listens on
 # the Docker bridge's gateway address, which every node container reaches.
-#   usage: scripts/registry.sh start    start it (if not running) and push the stand-ins; prints its URL
-#          scripts/registry.sh stop     stop it (its storage stays cached)
-#          scripts/registry.sh url      print its URL
+#   usage: scripts/host/registry.sh start    start it (if not running) and push the stand-ins; prints its URL
+#          scripts/host/registry.sh stop     stop it (its storage stays cached)
+#          scripts/host/registry.sh url      print its URL
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 PORT=${KUBE_CLAIMS_REGISTRY_PORT:-5151}
 DIR=$KC_CACHE/registry
@@ -70,7 +70,7 @@ push_addons() {
   for v in $(node "$KC_ROOT/helpers/facts.mjs" versions); do node "$KC_ROOT/helpers/facts.mjs" addon-images "$v"; done |
     sort -u | while read -r _ local_image image _; do
       if docker image inspect "$local_image" >/dev/null 2>&1; then push "$local_image" "$image"
-      else kc_say "not pushing $image: $local_image is not built (bash scripts/build-addons.sh VERSION)"; fi
+      else kc_say "not pushing $image: $local_image is not built (bash scripts/build/addons.sh VERSION)"; fi
     done
 }
 
@@ -78,7 +78,7 @@ push_addons() {
 # unless the registry already holds that very image.
 push() {
   local local_image=$1 name=$2
-  docker image inspect "$local_image" >/dev/null 2>&1 || kc_die "image $local_image not present; build it: bash scripts/build-fixtures.sh"
+  docker image inspect "$local_image" >/dev/null 2>&1 || kc_die "image $local_image not present; build it: bash scripts/build/fixtures.sh"
   local want; want=$(docker image inspect -f '{{.Id}}' "$local_image")
   local have; have=$(skopeo inspect --raw --config --tls-verify=false "docker://$(gateway):$PORT/$name" 2>/dev/null | sha256sum | cut -d' ' -f1 || true)
   if [ "sha256:$have" = "$want" ]; then kc_say "registry holds $name ($local_image)"; return; fi
@@ -100,5 +100,5 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) url ;;
-  *) echo "usage: scripts/registry.sh start|stop|url" >&2; exit 2 ;;
+  *) echo "usage: scripts/host/registry.sh start|stop|url" >&2; exit 2 ;;
 esac

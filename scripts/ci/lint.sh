@@ -2,7 +2,7 @@
 # The project's lint step: TypeScript (strict) and the GitHub Actions workflows (actionlint,
 # built from the Go module proxy once and cached by version).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 ACTIONLINT_VERSION=v1.7.12
 bin=$KC_CACHE/bin/actionlint-$ACTIONLINT_VERSION
@@ -14,7 +14,7 @@ fi
 cd "$KC_ROOT"
 npx tsc --noEmit -p .
 "$bin/actionlint" -no-color
-bash -n scripts/*.sh .ci/run images/node/k3s images/node/ctr
+bash -n scripts/*.sh scripts/*/*.sh .ci/run images/node/k3s images/node/ctr
 command -v shellcheck >/dev/null || kc_apt_install shellcheck
-shellcheck -S warning scripts/*.sh .ci/run images/node/k3s images/node/ctr helpers/fixtures/*.sh
+shellcheck -S warning scripts/*.sh scripts/*/*.sh .ci/run images/node/k3s images/node/ctr helpers/fixtures/*.sh
 kc_say "lint passed (tsc, actionlint $ACTIONLINT_VERSION, bash -n, shellcheck $(shellcheck --version | sed -n 's/^version: //p'))"

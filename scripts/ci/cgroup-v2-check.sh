@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The offline node image on a cgroup v2 host: boots a Debian VM with the unified hierarchy
-# (scripts/vm.sh), loads the node and fixture images into it, and inside runs the smoke check,
+# (scripts/vm/vm.sh), loads the node and fixture images into it, and inside runs the smoke check,
 # then two nodes side by side (two smoke checks at once: boot, a pod, its page, a clean stop),
 # then the suite on a subset of the claims (boot, Pods, exec, logs, port-forward, node-level
 # crictl steps, controllers), then checks that no container, node cgroup or Docker cgroup
 # remains. The checkout is copied onto the VM's own disk first: module loading over the shared
 # folder is too slow under emulation.
-#   usage: scripts/cgroup-v2-check.sh [--steps smoke,side-by-side,suite] [--cpus N] [KUBERNETES_VERSION]
+#   usage: scripts/ci/cgroup-v2-check.sh [--steps smoke,side-by-side,suite] [--cpus N] [KUBERNETES_VERSION]
 #                                [--image NODE_IMAGE] [--force | --dry-run | --key] [KUBERNETES_VERSION]
 # (--steps: which checks to run, default all three; the leftovers check always runs)
 # Our machines are cgroup v1; GitHub's runners and most laptops are v2.
@@ -14,13 +14,13 @@
 # A passing verdict is kept in the cache under a key made of everything the check runs: the
 # node and fixture images' content (their image IDs), the VM's base disk (its build) and the
 # scripts that run in and around the VM, the steps, the claims and every project file the
-# claims and scripts load (scripts/inputs.ts). While the key matches a passing verdict, the
+# claims and scripts load (scripts/ci/inputs.ts). While the key matches a passing verdict, the
 # check prints one line and does not run: the practice of build systems that cache test results
 # (a result is reused only for exactly the same inputs). --force runs it anyway; --dry-run says
-# whether it would run; --key prints the key and what it is made of (scripts/cgroup-v2-key-check.sh
+# whether it would run; --key prints the key and what it is made of (scripts/ci/cgroup-v2-key-check.sh
 # changes one input of each kind and shows the key change).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 # The claims the suite run checks (a vitest -t pattern): one or two of each kind, from two suite
 # files (each file's imports cost minutes under emulation). Pods and their shared network; a
@@ -49,23 +49,23 @@ inside() {
   # Emulated CPU (about 5x slower): every allowance stretched (a boot alone took 113 to 350 s there).
   export KUBE_CLAIMS_BOOT_TIMEOUT=1200 KUBE_CLAIMS_TIME_SCALE=5
   if [[ ,$steps, == *,smoke,* ]]; then
-    node scripts/smoke.js "$version" "$KUBE_CLAIMS_NODE_IMAGE" || status=1
+    node scripts/ci/smoke.js "$version" "$KUBE_CLAIMS_NODE_IMAGE" || status=1
     kc_say "one node: $((SECONDS - started))s"
   fi
-  # Two clusters side by side, each with a pod, neither touching the other's (scripts/side-by-side.ts).
+  # Two clusters side by side, each with a pod, neither touching the other's (scripts/ci/side-by-side.ts).
   # B boots once A is up, not beside A's boot: two boots at once starved the emulated CPU, and
   # each boot's allowance then depended on the other's pace (boots of 313 to 580 s, TLS handshake
   # timeouts, add-on manifests given up). The suite runs after them, alone, for the same reason.
   started=$SECONDS
   if [[ ,$steps, == *,side-by-side,* ]]; then
     local rc=0
-    node scripts/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
+    node scripts/ci/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
     # Once (stop 33's VM2), it ended after 10 s having printed nothing: no cluster was started, so
     # nothing was done that running it again could repeat. Only then is it run again, once.
     if [ "$rc" != 0 ] && ! grep -q 'starting' "$KC_LOG_DIR/v2-side-by-side.log"; then
       kc_say "side by side: ended (exit $rc) before starting anything, with no output; running it again"
       rc=0
-      node scripts/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
+      node scripts/ci/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
     fi
     [ "$rc" = 0 ] || { status=1; kc_say "side by side: failed (exit $rc$( [ "$rc" -gt 128 ] && echo ", signal $((rc - 128))"))"; tail -n 40 "$KC_LOG_DIR/v2-side-by-side.log" >&2; }
     kc_say "two clusters side by side: $((SECONDS - started))s; $(grep -h '^boot' "$KC_LOG_DIR"/v2-side-by-side.log | tr '\n' ' ')"
@@ -99,19 +99,19 @@ key_parts() {
   done
   printf 'vm-disk %s\n' "$disk_id"
   # The scripts in and around the VM, and what the claims and scripts load.
-  for f in scripts/cgroup-v2-check.sh scripts/vm.sh scripts/vm-guest.sh scripts/lib.sh; do
+  for f in scripts/ci/cgroup-v2-check.sh scripts/vm/vm.sh scripts/vm/guest.sh scripts/lib.sh; do
     printf 'file %s %s\n' "$f" "$(sha256sum "$KC_ROOT/$f" | cut -c1-16)"
   done
-  (cd "$KC_ROOT" && node_modules/.bin/tsx scripts/inputs.ts "$CLAIMS" scripts/smoke.ts scripts/side-by-side.ts) |
+  (cd "$KC_ROOT" && node_modules/.bin/tsx scripts/ci/inputs.ts "$CLAIMS" scripts/ci/smoke.ts scripts/ci/side-by-side.ts) |
     while read -r f; do printf 'file %s %s\n' "$f" "$(sha256sum "$KC_ROOT/$f" | cut -c1-16)"; done
   # Every part must be known: a key made without one would match what it should not.
-  [ "${PIPESTATUS[0]}" = 0 ] || kc_die "could not list the files the claims load (scripts/inputs.ts)"
+  [ "${PIPESTATUS[0]}" = 0 ] || kc_die "could not list the files the claims load (scripts/ci/inputs.ts)"
 }
 
 main() {
   if [ "${1:-}" = --inside ]; then KUBE_CLAIMS_NODE_IMAGE=$4 inside "$2" "$3"; return; fi
   local steps=smoke,side-by-side,suite cpus=2 image='' mode=run
-  local usage="usage: scripts/cgroup-v2-check.sh [--steps smoke,side-by-side,suite] [--cpus N] [--image NODE_IMAGE] [--force|--dry-run|--key] [VERSION]"
+  local usage="usage: scripts/ci/cgroup-v2-check.sh [--steps smoke,side-by-side,suite] [--cpus N] [--image NODE_IMAGE] [--force|--dry-run|--key] [VERSION]"
   while [ $# -gt 0 ]; do
     case $1 in
       --steps) [[ ${2:-} =~ ^(smoke|side-by-side|suite)(,(smoke|side-by-side|suite))*$ ]] || kc_die "--steps takes a comma-separated list of smoke, side-by-side, suite"; steps=$2; shift 2 ;;
@@ -133,10 +133,10 @@ main() {
   # first, unless only asked for the key (then an absent disk is "unbuilt").
   local disk_id
   if [ "$mode" = key ] || [ "$mode" = dry-run ]; then
-    disk_id=$(bash scripts/vm.sh disk-id --no-build)
+    disk_id=$(bash scripts/vm/vm.sh disk-id --no-build)
   else
-    [ "$image" != "kube-claims/node:v$version" ] || bash "$KC_ROOT/scripts/build-images.sh" "$version" >&2
-    disk_id=$(bash scripts/vm.sh disk-id)
+    [ "$image" != "kube-claims/node:v$version" ] || bash "$KC_ROOT/scripts/build/images.sh" "$version" >&2
+    disk_id=$(bash scripts/vm/vm.sh disk-id)
   fi
   local parts key verdict
   parts=$(key_parts "$version" "$steps" "$image" "$disk_id")
@@ -160,9 +160,9 @@ main() {
   local started=$SECONDS rc=0
   # In the background, so that a signal to this script alone (a CI timeout) reaches vm.sh,
   # which stops the VM; bash would otherwise wait for it to finish first.
-  bash scripts/vm.sh run --timeout 3600 --cpus "$cpus" \
+  bash scripts/vm/vm.sh run --timeout 3600 --cpus "$cpus" \
     --image "$image" --image kube-claims/hello:ch02 --image kube-claims/whoami:ch02 \
-    -- bash -c "mkdir -p /root/kube-claims && tar -C /root/kube-claims -xf '$tarball' && cd /root/kube-claims && bash scripts/cgroup-v2-check.sh --inside $version $steps $image" &
+    -- bash -c "mkdir -p /root/kube-claims && tar -C /root/kube-claims -xf '$tarball' && cd /root/kube-claims && bash scripts/ci/cgroup-v2-check.sh --inside $version $steps $image" &
   VM_PID=$!
   trap 'stop_vm TERM 143' TERM
   trap 'stop_vm INT 130' INT

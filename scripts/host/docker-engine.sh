@@ -5,9 +5,9 @@
 #   - no engine installed: install Debian's docker.io (apt-get)
 #   - engine not running: start dockerd in the background (log: $KC_LOG_DIR/dockerd.log)
 #   - privileged containers fail with "unable to apply caps" (the VM's capability bounding set
-#     lacks a capability): register scripts/runc-dropcaps as the default OCI runtime.
+#     lacks a capability): register scripts/host/runc-dropcaps as the default OCI runtime.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 WRAPPER=/usr/local/lib/kube-claims/runc-dropcaps
 PROBE_IMAGE=kube-claims/probe:busybox
@@ -96,12 +96,12 @@ grep -q 'unable to apply caps' "$KC_LOG_DIR/privileged-probe.log" ||
   kc_die "privileged containers fail, for a reason this script cannot fix: $(cat "$KC_LOG_DIR/privileged-probe.log")"
 kc_say "privileged containers fail: the host's capability bounding set ($(grep CapBnd /proc/self/status | cut -f2)) lacks capabilities Docker grants them"
 if ! started_here; then
-  kc_die "the running Docker engine was not started by this script, so it is left alone; restart it with: dockerd --add-runtime kube-claims=$WRAPPER --default-runtime kube-claims (after: sudo install -D -m 0755 scripts/runc-dropcaps $WRAPPER)"
+  kc_die "the running Docker engine was not started by this script, so it is left alone; restart it with: dockerd --add-runtime kube-claims=$WRAPPER --default-runtime kube-claims (after: sudo install -D -m 0755 scripts/host/runc-dropcaps $WRAPPER)"
 fi
 kc_say "changing the host: installing $WRAPPER and making it dockerd's default runtime: every container of this engine then starts through it (it drops only the capabilities the host lacks, then runs runc)"
 # The wrapper is a Python script; a fresh Debian may lack python3.
 command -v python3 >/dev/null || { kc_say "changing the host: installing Debian's python3 (the wrapper runs on it)"; kc_apt_install python3; }
-as_root install -D -m 0755 "$KC_ROOT/scripts/runc-dropcaps" "$WRAPPER"
+as_root install -D -m 0755 "$KC_ROOT/scripts/host/runc-dropcaps" "$WRAPPER"
 stop_our_dockerd
 start_dockerd
 privileged_works || kc_die "privileged containers still fail with the wrapper: $(cat "$KC_LOG_DIR/privileged-probe.log")"

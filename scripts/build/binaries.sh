@@ -5,13 +5,13 @@
 # runc shim and ctr, runc, crictl, the CNI plugins, and the pause binary from Kubernetes'
 # pause.c. Each output is cached under $KC_CACHE/bin by version (our own sources also by their
 # content) and reused when present.
-#   usage: scripts/build-binaries.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
-#          scripts/build-binaries.sh --where PART [KUBERNETES_VERSION]   prints PART's cache folder
+#   usage: scripts/build/binaries.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
+#          scripts/build/binaries.sh --where PART [KUBERNETES_VERSION]   prints PART's cache folder
 #          (PART: kube, kubeadm, kine, ...), built or not: the one place that names them
-#          scripts/build-binaries.sh --only PART[,PART...] [KUBERNETES_VERSION]   builds those parts only
+#          scripts/build/binaries.sh --only PART[,PART...] [KUBERNETES_VERSION]   builds those parts only
 #          (the k3s-from-source image takes the components of the release whose versions it shares)
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 WHERE='' ONLY=''
 if [ "${1:-}" = --where ]; then WHERE=${2:?--where needs a part}; shift 2; fi

@@ -9,9 +9,9 @@
 # Both FROM scratch with files assembled here: no registry is needed. An image is rebuilt only
 # when its inputs change (this script, images/<name>/, the busybox binary, the Debian package
 # versions); KC_REBUILD=1 rebuilds anyway. What tests may rely on: images/contract.md.
-#   usage: scripts/build-fixtures.sh
+#   usage: scripts/build/fixtures.sh
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 kc_need_docker
 
 TAG=ch02
@@ -19,7 +19,7 @@ OUT=$KC_CACHE/images
 DEBS=$KC_CACHE/debs/fixtures
 mkdir -p "$OUT" "$DEBS"
 BUSYBOX=$(kc_static_busybox)
-SELF=$KC_ROOT/scripts/build-fixtures.sh
+SELF=$KC_ROOT/scripts/build/fixtures.sh
 APT_AS=(); [ "$(id -u)" = 0 ] && APT_AS=(-o APT::Sandbox::User=root)
 
 sha() { sha256sum "$@" | cut -d' ' -f1; }

@@ -5,13 +5,13 @@
 // a k3s server runs them), then give a Pod a volume claimed with no StorageClass (local-path's
 // default, as on a k3s server) and find what it wrote under the node's storage folder, then
 // remove everything.
-//   usage: npx tsx scripts/smoke.ts [KUBERNETES_VERSION] [IMAGE]     (KUBE_CLAIMS_NODES: 1 or 2)
+//   usage: npx tsx scripts/ci/smoke.ts [KUBERNETES_VERSION] [IMAGE]     (KUBE_CLAIMS_NODES: 1 or 2)
 // Prints "boot: N s" (container start to node Ready). Exits non-zero with the reason on failure.
 import { getContainerRuntimeClient } from 'testcontainers';
-import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
-import { CRICTL_TIMEOUT } from '../helpers/fixtures/node.js';
-import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
-import { nodeShell } from '../helpers/cluster/node-shell.js';
+import { startCluster, type StartedCluster } from '../../helpers/cluster/cluster.js';
+import { CRICTL_TIMEOUT } from '../../helpers/fixtures/node.js';
+import { readSettings, resolveVersion, SettingError } from '../../helpers/settings.js';
+import { nodeShell } from '../../helpers/cluster/node-shell.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] ${line}\n`);
 let cluster: StartedCluster | undefined;
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   try {
     await getContainerRuntimeClient();
   } catch (err) {
-    throw new SettingError(`the Docker engine is not reachable (${String((err as Error).message).split('\n')[0]}); start Docker, or run: bash scripts/docker-engine.sh`);
+    throw new SettingError(`the Docker engine is not reachable (${String((err as Error).message).split('\n')[0]}); start Docker, or run: bash scripts/host/docker-engine.sh`);
   }
   cluster = await startCluster({
     version, mode: 'offline', image, runId: `${process.pid}-smoke`, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,

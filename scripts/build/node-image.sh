@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Build the kube-claims node image for one Kubernetes version with no container registry:
-# binaries from the Go module proxy (scripts/build-binaries.sh), a Debian userspace from
+# binaries from the Go module proxy (scripts/build/binaries.sh), a Debian userspace from
 # debootstrap, the pause image from Kubernetes' pause.c, the images of the add-ons a server
-# deploys (CoreDNS, local-path: scripts/build-addons.sh), all cached by version under
+# deploys (CoreDNS, local-path: scripts/build/addons.sh), all cached by version under
 # $KC_CACHE. With the image present it finishes in seconds.
-#   usage: scripts/build-node-image.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
+#   usage: scripts/build/node-image.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
 # Prints the image name on its last line.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 kc_need_docker
 
 VERSION=$(kc_version_field "${1:-$(kc_default_version)}" kubernetes)
@@ -22,10 +22,10 @@ BASE_IMAGE=kube-claims/node-base:$SUITE-$ROOTFS_KEY
 ROOTFS_TAR=$KC_CACHE/rootfs/debian-$SUITE-$ROOTFS_KEY.tar
 
 # The image is rebuilt when anything it is assembled from changes: this script, images/node/,
-# images/addons/ and scripts/build-addons.sh, the version's row of images/versions.json (the
+# images/addons/ and scripts/build/addons.sh, the version's row of images/versions.json (the
 # binaries are cached by version) and the kubeadm all versions share (the newest version's).
 INPUTS=$( (cat "$0"; find "$KC_ROOT/images/node" -type f | sort | xargs cat; kc_version_field "$VERSION" k3s; \
-  find "$KC_ROOT/images/addons" "$KC_ROOT/scripts/build-addons.sh" -type f | sort | xargs cat; \
+  find "$KC_ROOT/images/addons" "$KC_ROOT/scripts/build/addons.sh" -type f | sort | xargs cat; \
   for f in kine containerd runc cniPlugins flannel criTools pause coredns localPathProvisioner busybox; do field "$f"; kc_source_version "$VERSION" "$f"; done; \
   echo "kubeadm $(kc_default_version)") | sha256sum | cut -c1-12)
 if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' "$IMAGE" 2>/dev/null)" = "$INPUTS" ] && [ -z "${KC_REBUILD:-}" ]; then
@@ -33,8 +33,8 @@ if [ "$(docker image inspect -f '{{index .Config.Labels "kube-claims.inputs"}}' 
   echo "$IMAGE"; exit 0
 fi
 
-bash "$KC_ROOT/scripts/build-binaries.sh" "$VERSION"
-bash "$KC_ROOT/scripts/build-addons.sh" "$VERSION"
+bash "$KC_ROOT/scripts/build/binaries.sh" "$VERSION"
+bash "$KC_ROOT/scripts/build/addons.sh" "$VERSION"
 BIN=$KC_CACHE/bin
 
 build_rootfs() {
@@ -75,7 +75,7 @@ addons() {
     sed+=(-e "s|%{$(echo "$name" | tr 'a-z-' 'A-Z_')_IMAGE}%|$image|g")
   done < <(node "$KC_ROOT/helpers/facts.mjs" addon-images "$VERSION")
   mkdir -p "$ctx/etc/addons/images"
-  while read -r tar; do cp "$tar" "$ctx/etc/addons/images/"; done < <(bash "$KC_ROOT/scripts/build-addons.sh" --tarballs "$VERSION")
+  while read -r tar; do cp "$tar" "$ctx/etc/addons/images/"; done < <(bash "$KC_ROOT/scripts/build/addons.sh" --tarballs "$VERSION")
   for f in "$KC_ROOT"/images/addons/manifests/*.yaml; do sed "${sed[@]}" "$f" >"$ctx/etc/addons/${f##*/}"; done
   if grep -h '_IMAGE}%' "$ctx"/etc/addons/*.yaml; then echo "an add-on image above is not named in helpers/facts.mjs" >&2; return 1; fi
 }
@@ -87,12 +87,12 @@ assemble() {
   # The components (kine, containerd, runc, flannel, crictl, kubeadm) go in a layer of their own,
   # before the Kubernetes binary: node images of versions whose k3s releases bundle the same
   # components share it on disk instead of holding a copy each.
-  where() { bash "$KC_ROOT/scripts/build-binaries.sh" --where "$1" "$VERSION"; }
+  where() { bash "$KC_ROOT/scripts/build/binaries.sh" --where "$1" "$VERSION"; }
   cp -p "$(where kine)/kine" "$(where runc)/runc" "$(where crictl)/crictl" \
      "$(where containerd)/"{containerd,containerd-shim-runc-v2} "$(where flannel)/flanneld" \
      "$(where kubeadm)/kubeadm" "$ctx/common/"
   cp -p "$(where registries)/kube-claims-registries" "$ctx/common/" 2>/dev/null ||
-    kc_die "the registries tool is not built; run scripts/build-binaries.sh $VERSION"
+    kc_die "the registries tool is not built; run scripts/build/binaries.sh $VERSION"
   # ctr behind a wrapper with k3s's defaults (images/node/ctr).
   mkdir -p "$ctx/libexec"
   cp -p "$(where containerd)/ctr" "$ctx/libexec/ctr"

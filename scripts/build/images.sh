@@ -2,9 +2,9 @@
 # Everything an offline run needs, with no container registry: a Docker engine that runs
 # privileged containers, the fixture images, and the node image for each Kubernetes version.
 # Reuses whatever is cached; docs/air-gapped.md describes the air-gapped path.
-#   usage: scripts/build-images.sh [VERSION[,VERSION...]]   (default: KUBE_CLAIMS_K8S_VERSION, else the newest)
+#   usage: scripts/build/images.sh [VERSION[,VERSION...]]   (default: KUBE_CLAIMS_K8S_VERSION, else the newest)
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 versions=${1:-${KUBE_CLAIMS_K8S_VERSION:-$(kc_default_version)}}
 # One build at a time per cache: a second run (another terminal, or auto mode) waits for the
@@ -33,9 +33,9 @@ if ! flock -n 9; then
   flock -w "${KC_BUILD_LOCK_WAIT:-3600}" 9 ||
     kc_die "the build lock $KC_CACHE/build.lock was still held after ${KC_BUILD_LOCK_WAIT:-3600}s, by:$(exec 9>&-; lock_holders)"
 fi
-bash "$KC_ROOT/scripts/docker-engine.sh"
-bash "$KC_ROOT/scripts/build-fixtures.sh"
+bash "$KC_ROOT/scripts/host/docker-engine.sh"
+bash "$KC_ROOT/scripts/build/fixtures.sh"
 for v in ${versions//,/ }; do
-  bash "$KC_ROOT/scripts/build-node-image.sh" "$v" >/dev/null
+  bash "$KC_ROOT/scripts/build/node-image.sh" "$v" >/dev/null
 done
 kc_say "images ready for Kubernetes ${versions//,/, }"

@@ -3,10 +3,10 @@
 # cgroup v2 host from a cgroup v1 one. The checkout and $KC_CACHE are shared into the VM at the
 # same paths (read-write, 9p); the command runs as root in the current directory, its output
 # streamed here, and its exit code is this script's.
-#   usage: scripts/vm.sh run [--base docker|bare] [--image NAME:TAG]... [--share DIR]... [--env NAME=VALUE]...
+#   usage: scripts/vm/vm.sh run [--base docker|bare] [--image NAME:TAG]... [--share DIR]... [--env NAME=VALUE]...
 #                            [--timeout SECONDS] [--memory MIB] [--cpus N] -- COMMAND [ARGS...]
-#          scripts/vm.sh build [--base docker|bare]   (build the cached base image if absent; KC_REBUILD=1 rebuilds)
-#          scripts/vm.sh disk-id [--base docker|bare] [--no-build]   (print the base image's identity:
+#          scripts/vm/vm.sh build [--base docker|bare]   (build the cached base image if absent; KC_REBUILD=1 rebuilds)
+#          scripts/vm/vm.sh disk-id [--base docker|bare] [--no-build]   (print the base image's identity:
 #                 its inputs' hash and its build; with --no-build, "unbuilt-HASH" when absent)
 # The base image (Debian bookworm, systemd, docker.io, the host's node binary, a Debian kernel)
 # is cached under $KC_CACHE/vm/<base>-<inputs hash>/; each run boots a throwaway qcow2 overlay of it,
@@ -14,10 +14,10 @@
 # $KC_CACHE/vm/images/ and loaded into the guest's Docker before the command.
 # --base bare: the same Debian with neither Docker nor python3, and no service started by a
 # package install (policy-rc.d), like a fresh machine of ours without systemd: for rehearsing
-# scripts/docker-engine.sh from nothing (scripts/fresh-machine-check.sh). No --image with it.
+# scripts/host/docker-engine.sh from nothing (scripts/ci/fresh-machine-check.sh). No --image with it.
 # Exit: the command's code; 124 on --timeout; 125 when the VM or this script failed; 2 on usage.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 SUITE=bookworm
 PACKAGES=systemd-sysv,udev,dbus,docker.io,iproute2,iptables,ca-certificates,kmod,procps,busybox-static
@@ -26,7 +26,7 @@ BARE_PACKAGES=systemd-sysv,udev,dbus,iproute2,ca-certificates,kmod,procps,libcap
 BASE=docker
 IMAGE_SIZE=16G   # sparse; the guest's Docker images and containers live in it (via the overlay)
 VM_DIR=$KC_CACHE/vm
-GUEST_SCRIPT=$KC_ROOT/scripts/vm-guest.sh
+GUEST_SCRIPT=$KC_ROOT/scripts/vm/guest.sh
 MSIZE=1048576
 IMAGE_KEEP_DAYS=14
 
@@ -61,7 +61,7 @@ kernel_version() {
 }
 
 # Baked into the image: how the guest boots, and the unit that runs the host's command. The
-# unit mounts the run's control share and runs the guest script from it (scripts/vm-guest.sh,
+# unit mounts the run's control share and runs the guest script from it (scripts/vm/guest.sh,
 # copied there each run), so changing that script does not rebuild the image.
 configure_rootfs() {
   local root=$1 kver=$2
@@ -129,7 +129,7 @@ base_inputs() {
 build_base() {
   local dir=$1 kver=$2
   local tmp=$dir.part
-  [ "$(id -u)" = 0 ] || kc_die "building the VM's base image needs root (debootstrap, mkfs of a root filesystem); run: sudo bash scripts/vm.sh build"
+  [ "$(id -u)" = 0 ] || kc_die "building the VM's base image needs root (debootstrap, mkfs of a root filesystem); run: sudo bash scripts/vm/vm.sh build"
   rm -rf "$tmp"
   mkdir -p "$tmp"
   local start=$SECONDS
@@ -181,7 +181,7 @@ ensure_base() {
   [ -f "$dir/disk-id" ] || printf '%s-%s-%s\n' "$(basename "$dir")" "$(date -u -r "$dir/base.img" +%Y%m%dT%H%M%SZ)" "$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')" >"$dir/disk-id"
 }
 
-# The base image's identity, for verdicts kept on what ran in it (scripts/cgroup-v2-check.sh).
+# The base image's identity, for verdicts kept on what ran in it (scripts/ci/cgroup-v2-check.sh).
 cmd_disk_id() {
   local build=1
   while [ $# -gt 0 ]; do

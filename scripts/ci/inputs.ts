@@ -3,17 +3,17 @@
 // setup, its reporter and the given scripts import (esbuild's bundle graph, static and literal
 // dynamic imports), and the data the harness reads at run time (the catalogue, manifests, the
 // version table, the shell scripts it copies into Pods) with what fixes the packages. A verdict
-// kept for these inputs (scripts/cgroup-v2-check.sh) is reused only while every one is unchanged.
-//   usage: npx tsx scripts/inputs.ts CLAIMS_PATTERN [SCRIPT...]   (paths relative to the project, sorted)
+// kept for these inputs (scripts/ci/cgroup-v2-check.sh) is reused only while every one is unchanged.
+//   usage: npx tsx scripts/ci/inputs.ts CLAIMS_PATTERN [SCRIPT...]   (paths relative to the project, sorted)
 import { readdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import { build } from 'esbuild';
-import { projectRoot } from '../helpers/settings.js';
-import { suiteFilesSelecting } from '../helpers/fixtures/claims.js';
+import { projectRoot } from '../../helpers/settings.js';
+import { suiteFilesSelecting } from '../../helpers/fixtures/claims.js';
 
 const [pattern, ...scripts] = process.argv.slice(2);
 if (!pattern) {
-  process.stderr.write('[kube-claims] usage: npx tsx scripts/inputs.ts CLAIMS_PATTERN [SCRIPT...]\n');
+  process.stderr.write('[kube-claims] usage: npx tsx scripts/ci/inputs.ts CLAIMS_PATTERN [SCRIPT...]\n');
   process.exit(2);
 }
 process.chdir(projectRoot);

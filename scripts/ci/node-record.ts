@@ -1,14 +1,14 @@
 // What a user sees of a node, as a record to compare two node images by (the stand-in against
-// real k3s built from source, scripts/build-k3s-image.sh): the kubelet's configuration (configz),
+// real k3s built from source, scripts/build/k3s-image.sh): the kubelet's configuration (configz),
 // the node's labels, annotations, taints, conditions, capacity and addresses, `kubectl version`,
 // `describe node`'s sections, the kube-system Pods and their images, and the events of a Pod's
 // start. Names that differ from run to run (the node's, addresses, hashes, times) are replaced
 // by placeholders, so that two records differ only where the images do.
-//   usage: npx tsx scripts/node-record.ts IMAGE KUBERNETES_VERSION > record.json
+//   usage: npx tsx scripts/ci/node-record.ts IMAGE KUBERNETES_VERSION > record.json
 //   then:  diff <(jq -S . a.json) <(jq -S . b.json)
-import { startCluster, type StartedCluster } from '../helpers/cluster/cluster.js';
-import { nodeShell } from '../helpers/cluster/node-shell.js';
-import { readSettings, resolveVersion, SettingError } from '../helpers/settings.js';
+import { startCluster, type StartedCluster } from '../../helpers/cluster/cluster.js';
+import { nodeShell } from '../../helpers/cluster/node-shell.js';
+import { readSettings, resolveVersion, SettingError } from '../../helpers/settings.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] node record: ${line}\n`);
 let cluster: StartedCluster | undefined;
@@ -23,7 +23,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<void> {
   const [image, wanted] = process.argv.slice(2);
-  if (!image || !wanted) throw new SettingError('usage: npx tsx scripts/node-record.ts IMAGE KUBERNETES_VERSION');
+  if (!image || !wanted) throw new SettingError('usage: npx tsx scripts/ci/node-record.ts IMAGE KUBERNETES_VERSION');
   const settings = readSettings();
   const version = resolveVersion(wanted);
   cluster = await startCluster({ version, mode: 'offline', image, runId: `${process.pid}-record`, nodes: 1, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say });

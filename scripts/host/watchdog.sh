@@ -8,9 +8,9 @@
 # can be pulled; this also works offline, and covers the temporary files. On an existing
 # cluster (KUBE_CLAIMS_KUBECONFIG) it deletes the run's namespaces (labelled with RUN) with
 # KUBECTL and the run's KUBECONFIG, before the temporary folder that holds that file.
-#   usage: scripts/watchdog.sh PID RUN TMP_DIR [KEPT_DIR [KUBECTL KUBECONFIG]]
+#   usage: scripts/host/watchdog.sh PID RUN TMP_DIR [KEPT_DIR [KUBECTL KUBECONFIG]]
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 main() {
   local pid=$1 run=$2 dir=$3 kept=${4:-} kubectl=${5:-} kubeconfig=${6:-}

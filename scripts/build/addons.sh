@@ -6,17 +6,17 @@
 # engine, and saved as an air-gap tarball under k3s's own name (docker.io/rancher/...), which
 # the node image carries and imports at start. Binaries are cached by version under
 # $KC_CACHE/bin, images by their inputs; KC_REBUILD=1 rebuilds the images anyway.
-#   usage: scripts/build-addons.sh [KUBERNETES_VERSION]              (default: newest in images/versions.json)
-#          scripts/build-addons.sh --tarballs [KUBERNETES_VERSION]   prints the tarballs' paths, built or not
+#   usage: scripts/build/addons.sh [KUBERNETES_VERSION]              (default: newest in images/versions.json)
+#          scripts/build/addons.sh --tarballs [KUBERNETES_VERSION]   prints the tarballs' paths, built or not
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 TARBALLS=false
 if [ "${1:-}" = --tarballs ]; then TARBALLS=true; shift; fi
 VERSION=$(kc_version_field "${1:-$(kc_default_version)}" kubernetes)
 OUT=$KC_CACHE/images/addons
 BIN=$KC_CACHE/bin
-SELF=$KC_ROOT/scripts/build-addons.sh
+SELF=$KC_ROOT/scripts/build/addons.sh
 # NAME LOCAL IMAGE [MODULE@VERSION], a line per add-on image (helpers/facts.mjs).
 ADDONS=$(node "$KC_ROOT/helpers/facts.mjs" addon-images "$VERSION")
 

@@ -4,10 +4,10 @@
 # the run left behind: containers, volumes and networks with its label, temporary folders,
 # kubectl processes, node cgroups. Every count must be 0 (SIGKILL: once the run's watchdog has
 # done its work, within a few seconds).
-#   usage: scripts/interrupt-check.sh [SIGNALS] [STAGES]   (default: "INT TERM KILL" "boot mid teardown")
+#   usage: scripts/ci/interrupt-check.sh [SIGNALS] [STAGES]   (default: "INT TERM KILL" "boot mid teardown")
 # Runs offline on the newest version; prints one line per case and exits 1 if anything leaked.
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 kc_need_docker
 cd "$KC_ROOT" || exit 1
 

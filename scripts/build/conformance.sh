@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Build what upstream's conformance specs need, with no registry: e2e.test and agnhost from
 # k8s.io/kubernetes at the node's version (through the Go module proxy, the way
-# build-binaries.sh builds the node), and stand-ins for the e2e test images the focused specs
+# build/binaries.sh builds the node), and stand-ins for the e2e test images the focused specs
 # run, under the names e2e.test asks for (`e2e.test --list-images`), saved as one tarball each.
 # Cached under $KC_CACHE/conformance/vVERSION by version and by this script's content.
-#   usage: scripts/build-conformance.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
-#          scripts/build-conformance.sh --where [KUBERNETES_VERSION]   prints the cache folder
+#   usage: scripts/build/conformance.sh [KUBERNETES_VERSION]   (default: newest in images/versions.json)
+#          scripts/build/conformance.sh --where [KUBERNETES_VERSION]   prints the cache folder
 #   Stand-ins (Debian 12 packages and Debian's static busybox):
 #     agnhost (and the previous agnhost tag): agnhost built from the module, busybox applets, and
 #       the tools upstream's Alpine image adds (dig, getent, curl, OpenBSD nc) from Debian; dash
@@ -15,7 +15,7 @@
 #     busybox: Debian's static busybox with its applets; nginx (both tags): Debian's nginx 1.22
 #     pause: the node's own pause image, retagged
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 WHERE=
 if [ "${1:-}" = --where ]; then WHERE=1; shift; fi
@@ -180,7 +180,7 @@ if [ ! -x "$OUT/bin/e2e.test" ] || [ ! -s "$OUT/images.txt" ]; then
 fi
 if [ "$(cat "$OUT/images/.stamp" 2>/dev/null)" != "$STAMP" ]; then
   docker image inspect "kube-claims/node:v$VERSION" >/dev/null 2>&1 ||
-    kc_die "the node image kube-claims/node:v$VERSION is needed (its pause image too): bash scripts/build-images.sh $VERSION"
+    kc_die "the node image kube-claims/node:v$VERSION is needed (its pause image too): bash scripts/build/images.sh $VERSION"
   kc_stage "e2e test images ($VERSION)" build_images
   echo "$STAMP" >"$OUT/images/.stamp"
 fi

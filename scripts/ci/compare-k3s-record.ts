@@ -1,10 +1,10 @@
-// The stand-in node against real k3s: a record of each (scripts/node-record.ts) compared field by
+// The stand-in node against real k3s: a record of each (scripts/ci/node-record.ts) compared field by
 // field (the kubelet's configuration, the node's labels, annotations, taints, provider ID,
 // addresses, conditions, capacity and node info, describe node's fields, the kube-system Pods,
 // the events of a Pod's start). Every difference must be listed, with why, in
 // images/k3s/known-differences.yaml; one not listed fails, and so does a listed one no longer
-// seen (the list stays true). The k3s record is refreshed by scripts/k3s-record.sh.
-//   usage: npx tsx scripts/compare-k3s-record.ts K3S_RECORD STAND_IN_RECORD
+// seen (the list stays true). The k3s record is refreshed by scripts/build/k3s-record.sh.
+//   usage: npx tsx scripts/ci/compare-k3s-record.ts K3S_RECORD STAND_IN_RECORD
 import { readFileSync } from 'node:fs';
 import semver from 'semver';
 import { parse } from 'yaml';
@@ -32,7 +32,7 @@ function flatten(x: unknown, at = ''): Map<string, string> {
 function main(): number {
   const [k3sFile, standInFile] = process.argv.slice(2);
   if (!k3sFile || !standInFile) {
-    say('usage: npx tsx scripts/compare-k3s-record.ts K3S_RECORD STAND_IN_RECORD');
+    say('usage: npx tsx scripts/ci/compare-k3s-record.ts K3S_RECORD STAND_IN_RECORD');
     return 2;
   }
   const read = (file: string) => {

@@ -2,7 +2,7 @@
 // playwright-core): the page's script runs without errors and without any network request, and
 // the counts it shows (computed by the page from its embedded data) are those of claims.json and
 // of the notes' verdicts (buildNotesReport). Saves a full-page screenshot as REPORTS_DIR/index.png.
-//   usage: npx tsx scripts/report-page-check.ts [REPORTS_DIR]     (npm run report:check; default: reports)
+//   usage: npx tsx scripts/ci/report-page-check.ts [REPORTS_DIR]     (npm run report:check; default: reports)
 //   KUBE_CLAIMS_CHROMIUM   the browser (default /usr/bin/chromium, installed with apt-get if missing)
 // Exit codes: 0 the page shows the data; 1 it does not (one line per mismatch or problem);
 // 2 it could not be checked (no reports, no browser), with one line saying why.
@@ -12,9 +12,9 @@ import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { ClaimsReport, Outcome } from '../helpers/report/report.js';
-import { buildNotesReport, VERDICTS } from '../helpers/report/notes.js';
-import { projectRoot } from '../helpers/settings.js';
+import type { ClaimsReport, Outcome } from '../../helpers/report/report.js';
+import { buildNotesReport, VERDICTS } from '../../helpers/report/notes.js';
+import { projectRoot } from '../../helpers/settings.js';
 
 const STATES: Outcome[] = ['passed', 'differs', 'corrects the notes', 'failed', 'skipped', 'not covered'];
 const TAG = 'report page check';
