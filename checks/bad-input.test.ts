@@ -50,7 +50,7 @@ const rows: Row[] = [
   { mistake: 'a time scale below 1', env: { KUBE_CLAIMS_TIME_SCALE: '0.5' }, says: /KUBE_CLAIMS_TIME_SCALE must be a number from 1 to 100, not "0\.5"/ },
   { mistake: 'a registry mirror that is not a registry address', env: { KUBE_CLAIMS_REGISTRY_MIRROR: 'ftp://mirror' }, says: /KUBE_CLAIMS_REGISTRY_MIRROR must be a registry address/ },
   { mistake: 'a registries.yaml that cannot be read', env: { KUBE_CLAIMS_REGISTRIES_YAML: '/nonexistent/registries.yaml' }, says: /KUBE_CLAIMS_REGISTRIES_YAML=\/nonexistent\/registries\.yaml cannot be read \(ENOENT\)/ },
-  { mistake: 'a Docker engine that does not answer', env: { DOCKER_HOST: 'tcp://127.0.0.1:9' }, says: /the Docker engine is not reachable .*start Docker, or run: bash scripts\/docker-engine\.sh/ },
+  { mistake: 'a Docker engine that does not answer', env: { DOCKER_HOST: 'tcp://127.0.0.1:9' }, says: /the Docker engine is not reachable .*start Docker, or run: bash scripts\/host\/docker-engine\.sh/ },
   { mistake: 'a kubectl that does not run', env: { KUBE_CLAIMS_IMAGES: 'offline', KUBE_CLAIMS_KUBECTL: '/nonexistent/kubectl' }, says: /KUBE_CLAIMS_KUBECTL=\/nonexistent\/kubectl does not run/ },
   { mistake: 'a placeholder in KUBE_CLAIMS_KUBECTL other than {minor}', env: { KUBE_CLAIMS_KUBECTL: '/opt/kubectl-{version}' }, says: /KUBE_CLAIMS_KUBECTL may contain \{minor\} \(a version's minor, e\.g\. 1\.37\) and no other placeholder, not "\{version\}"/ },
   {
