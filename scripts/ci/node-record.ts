@@ -6,6 +6,7 @@
 // by placeholders, so that two records differ only where the images do.
 //   usage: npx tsx scripts/ci/node-record.ts IMAGE KUBERNETES_VERSION > record.json
 //   then:  diff <(jq -S . a.json) <(jq -S . b.json)
+import { release } from 'node:os';
 import { startCluster, type StartedCluster } from '../../helpers/cluster/cluster.js';
 import { nodeShell } from '../../helpers/cluster/node-shell.js';
 import { readSettings, resolveVersion, SettingError } from '../../helpers/settings.js';
@@ -67,7 +68,9 @@ async function main(): Promise<void> {
     addresses: n.status.addresses.map((a: { type: string; address: string }) => `${a.type}=${scrub(a.address)}`),
     conditions: n.status.conditions.map((c: { type: string; status: string; reason: string }) => `${c.type}=${c.status} (${c.reason})`),
     capacity: Object.keys(n.status.capacity).sort(),
-    nodeInfo: Object.fromEntries(Object.entries(n.status.nodeInfo as Record<string, string>).filter(([k]) => !/ID$|bootID/.test(k))),
+    // A node container runs on the host's kernel: its release is the machine's, not the node's (HOST).
+    nodeInfo: Object.fromEntries(Object.entries(n.status.nodeInfo as Record<string, string>).filter(([k]) => !/ID$|bootID/.test(k))
+      .map(([k, v]) => [k, k === 'kernelVersion' && v === release() ? 'HOST' : v])),
     describeNode: describe,
     kubeSystemPods: pods,
     runtimeImages: Object.fromEntries(runtimeImages),
