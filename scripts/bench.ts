@@ -3,7 +3,9 @@
 // test phase, teardown, per-claim durations, CPU seconds of the node versus the test process,
 // and the node's peak memory. Prints medians with min and max, writes a JSON file so that two
 // commits can be compared. Not a test: nothing fails on speed.
-//   usage: npm run bench -- [--runs N] [--out FILE]      (settings as for npm test, e.g. KUBE_CLAIMS_K8S_VERSION)
+//   usage: npm run bench -- [--runs N] [--out FILE] [--idle SECONDS]   (settings as for npm test, e.g. KUBE_CLAIMS_K8S_VERSION)
+//   --idle: first, a cluster of the same settings that does nothing (add-ons up) for SECONDS: the
+//   node's idle CPU, the floor under every run (idle CPU per second times the wall time).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -17,13 +19,19 @@ const option = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
 };
-const unknown = args.filter((a, i) => !(['--runs', '--out'].includes(a) || ['--runs', '--out'].includes(args[i - 1] ?? '')));
+const OPTIONS = ['--runs', '--out', '--idle'];
+const unknown = args.filter((a, i) => !(OPTIONS.includes(a) || OPTIONS.includes(args[i - 1] ?? '')));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown argument ${unknown[0]} (usage: npm run bench -- [--runs N] [--out FILE]; the version comes from KUBE_CLAIMS_K8S_VERSION)\n`);
+  process.stderr.write(`bench: unknown argument ${unknown[0]} (usage: npm run bench -- [--runs N] [--out FILE] [--idle SECONDS]; the version comes from KUBE_CLAIMS_K8S_VERSION)\n`);
   process.exit(2);
 }
 const runs = Number(option('runs', '3'));
 const out = option('out', join(projectRoot, 'reports', 'bench.json'));
+const idleS = Number(option('idle', '0'));
+if (!Number.isInteger(idleS) || idleS < 0) {
+  process.stderr.write(`bench: --idle must be a whole number of seconds, not "${option('idle', '')}"\n`);
+  process.exit(2);
+}
 if (!Number.isInteger(runs) || runs < 1) {
   process.stderr.write(`bench: --runs must be a whole number of 1 or more, not "${option('runs', '')}"\n`);
   process.exit(2);
@@ -184,6 +192,30 @@ const stats = (xs: number[]) => {
   return { median: +median.toFixed(2), min: +s[0]!.toFixed(2), max: +s.at(-1)!.toFixed(2) };
 };
 
+/**
+ * The node's CPU while the cluster does nothing: a cluster started apart (scripts/start-cluster.ts,
+ * the same settings), its add-ons rolled out, then `seconds` of its cgroup's CPU; removed after.
+ */
+async function idleCpuPerSecond(seconds: number): Promise<number> {
+  const started = await execa('npx', ['tsx', 'scripts/start-cluster.ts'], { cwd: projectRoot, reject: false, stderr: 'inherit' });
+  const [runId, kubeconfig, kubectl] = started.stdout.trim().split('\n');
+  if (started.exitCode !== 0 || !kubectl) throw new Error('bench: --idle could not start a cluster (scripts/start-cluster.ts)');
+  try {
+    await execa(kubectl, ['--kubeconfig', kubeconfig!, '-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', 'deployment/local-path-provisioner', '--timeout=180s']);
+    const id = (await labelledContainers(runId))[0]?.id;
+    const before = id ? containerUsage(id) : undefined;
+    if (!id || !before) throw new Error(`bench: --idle found no node container of run ${runId}`);
+    const t0 = Date.now();
+    await delay(seconds * 1000);
+    const after = containerUsage(id)!;
+    return (after.cpuS - before.cpuS) / ((Date.now() - t0) / 1000);
+  } finally {
+    await execa('bash', ['scripts/remove-kept.sh', runId!], { cwd: projectRoot, reject: false });
+  }
+}
+
+const idle = idleS > 0 ? await idleCpuPerSecond(idleS) : undefined;
+if (idle !== undefined) process.stderr.write(`[bench] idle node: ${idle.toFixed(3)} CPU-seconds per second over ${idleS} s\n`);
 const results: Run[] = [];
 for (let i = 1; i <= runs; i++) results.push(await oneRun(i));
 const fields = ['wallS', 'bootS', 'testsS', 'teardownS', 'nodeCpuS', 'testProcessCpuS', 'nodePeakMemMiB'] as const;
@@ -192,7 +224,7 @@ const ids = [...new Set(results.flatMap((r) => Object.keys(r.claims)))];
 const claims = Object.fromEntries(ids.map((id) => [id, stats(results.map((r) => r.claims[id]).filter((x): x is number => x !== undefined))]));
 const commit = (await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, reject: false })).stdout;
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ commit, date: new Date().toISOString(), runs: results.length, summary, claims, results }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ commit, date: new Date().toISOString(), runs: results.length, ...(idle !== undefined ? { idleNodeCpuPerS: +idle.toFixed(3) } : {}), summary, claims, results }, null, 2)}\n`);
 console.log();
 for (const f of fields) console.log(`${f.padEnd(16)} median ${summary[f]!.median}  (min ${summary[f]!.min}, max ${summary[f]!.max})`);
 // Where the tests' time goes (summed over concurrent tests, so more than the test phase).
@@ -218,5 +250,9 @@ const totalRequests = Object.values(requests).reduce((a, b) => a + b, 0);
 console.log(`API requests (incl. the components' own): ${totalRequests}; most: ${top(requests, 10).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 const perClaim = Object.values(claims).map((c) => c.median);
 console.log(`per-claim median of medians ${stats(perClaim).median} s (min ${stats(perClaim).min}, max ${stats(perClaim).max}); slowest: ${Object.entries(claims).sort((a, b) => b[1].median - a[1].median).slice(0, 3).map(([id, c]) => `${id} ${c.median} s`).join(', ')}`);
+if (idle !== undefined) {
+  const wall = summary.wallS!.median;
+  console.log(`idle node ${idle.toFixed(3)} CPU-s/s: over the median wall (${wall} s) ${(idle * wall).toFixed(1)} of the node's ${summary.nodeCpuS!.median} CPU-seconds are its idle floor; the rest is what the claims made it do`);
+}
 console.log(`written: ${out}`);
 process.exit(results.some((r) => r.exitCode !== 0) ? 1 : 0);
