@@ -116,7 +116,7 @@ table.matrix{border-collapse:separate;border-spacing:0;width:100%}
 .nfile{color:#59636e;font-size:12.5px;margin:0 0 4px}
 h2.nsec{font-size:16px;margin:18px 0 6px;padding-bottom:3px;border-bottom:1px solid #d0d7de}
 .stmt{border:1px solid #d0d7de;border-radius:8px;padding:10px 14px;margin:8px 0;background:#fff;scroll-margin-top:calc(var(--bar-h,48px) + 8px)}
-.stmt:target,.stmt.flash{box-shadow:0 0 0 3px #54aeff66}
+.stmt:target{box-shadow:0 0 0 3px #54aeff66}.stmt.flash{animation:flash 1.5s}@keyframes flash{from,to{box-shadow:0 0 0 3px #54aeff66}}
 .stmt blockquote{margin:0;padding:1px 10px;border-left:3px solid #afb8c1;white-space:pre-wrap;font-size:15px}
 .gloss{color:#3d444d;font-style:italic;margin:5px 0 3px}
 .by{margin:0 0 6px;font-size:12.5px;color:#59636e}
@@ -449,8 +449,9 @@ const SCRIPT = String.raw`
       var el = document.getElementById('note-' + parts[1]);
       if (el) {
         el.scrollIntoView({ block: 'center' });
+        // A CSS animation marks the statement; its end removes the mark.
+        el.addEventListener('animationend', function () { el.classList.remove('flash'); }, { once: true });
         el.classList.add('flash');
-        setTimeout(function () { el.classList.remove('flash'); }, 1500);
       }
     } else if (parts[0] !== 'claim') {
       setView(parts[0] === 'notes' ? 'notes' : 'matrix');
