@@ -1,10 +1,7 @@
 // The reader's notes, checked: each statement of the notes (claims/ch02.yaml, notes) in the
 // notes' order, with what the claims that check it found on each version. Written as
 // reports/notes.md beside the claims table, and shown in reports/index.html.
-import { catalogue, normalizeNotes } from '../fixtures/claims.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { projectRoot } from '../settings.js';
+import { catalogue, normalizeNotes, notesText } from '../fixtures/claims.js';
 import type { ClaimResult, ClaimsReport } from './report.js';
 
 /**
@@ -94,7 +91,7 @@ function verdictOf(ids: string[], results: Record<string, ClaimResult | undefine
 /** The notes' statements in the notes' order, each with its verdict on every version of `report`. */
 export function buildNotesReport(report: ClaimsReport): NotesReport {
   const { file, statements } = catalogue().notes;
-  const text = normalizeNotes(readFileSync(join(projectRoot, file), 'utf8'));
+  const text = normalizeNotes(notesText());
   const ordered = [...statements].sort((a, b) => text.indexOf(normalizeNotes(a.quote).trim()) - text.indexOf(normalizeNotes(b.quote).trim()));
   const byId = new Map(report.claims.map((c) => [c.id, c]));
   const out = ordered.map((s): NotesReportStatement => ({
