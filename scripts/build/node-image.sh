@@ -64,7 +64,7 @@ build_pause_image() {
   docker build -q -t "$PAUSE_IMAGE" "$ctx"
 }
 
-# addons CTX: what a server deploys as k3s does (images/node/k3s, deploy_addons), in
+# addons CTX: what a server deploys as k3s does (images/node/parts/addons.sh, deploy_addons), in
 # /etc/kube-claims/addons: the add-on images' air-gap tarballs (images/, imported at start
 # apart from the pause image's, which the kubelet waits for), and the manifests of
 # images/addons/manifests with the images' names filled in (%{COREDNS_IMAGE}% and the like; the
@@ -105,7 +105,7 @@ assemble() {
   docker save -o "$ctx/images/pause.tar" "$PAUSE_IMAGE"
   echo "docker.io/$PAUSE_IMAGE" >"$ctx/etc/pause-image"
   addons "$ctx"
-  cp "$KC_ROOT/images/node/Dockerfile" "$KC_ROOT/images/node/k3s" "$ctx/"
+  cp -r "$KC_ROOT/images/node/Dockerfile" "$KC_ROOT/images/node/k3s" "$KC_ROOT/images/node/parts" "$ctx/"
   docker build --build-arg "BASE=$BASE_IMAGE" -t "$IMAGE" \
     --label "org.opencontainers.image.version=v$VERSION" --label "kube-claims.kubernetes=$VERSION" \
     --label "kube-claims.inputs=$INPUTS" "$ctx"

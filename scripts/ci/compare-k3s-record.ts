@@ -57,7 +57,7 @@ function main(): number {
   for (const k of stale) say(`  GONE   ${k}: listed in ${KNOWN} but the two now agree; remove it`);
   say(`${k3s.image} (${k3s.version}) against ${standIn.image} (${standIn.version}): ${differing.length} difference(s), ${unexplained.length} not explained, ${stale.length} listed but gone`);
   if (unexplained.length || stale.length) {
-    say(`make the stand-in (images/node/k3s) do what k3s does, or list the difference with why in ${KNOWN}`);
+    say(`make the stand-in (images/node/k3s and its parts/) do what k3s does, or list the difference with why in ${KNOWN}`);
     return 1;
   }
   return 0;

@@ -14,7 +14,7 @@ fi
 cd "$KC_ROOT"
 npx tsc --noEmit -p .
 "$bin/actionlint" -no-color
-bash -n scripts/*.sh scripts/*/*.sh .ci/run images/node/k3s images/node/ctr
+bash -n scripts/*.sh scripts/*/*.sh .ci/run images/node/k3s images/node/parts/*.sh images/node/ctr
 command -v shellcheck >/dev/null || kc_apt_install shellcheck
-shellcheck -S warning scripts/*.sh scripts/*/*.sh .ci/run images/node/k3s images/node/ctr helpers/fixtures/*.sh
+shellcheck -S warning -x scripts/*.sh scripts/*/*.sh .ci/run images/node/k3s images/node/ctr helpers/fixtures/*.sh
 kc_say "lint passed (tsc, actionlint $ACTIONLINT_VERSION, bash -n, shellcheck $(shellcheck --version | sed -n 's/^version: //p'))"
