@@ -49,24 +49,64 @@ interface Run {
   claims: Record<string, number>;
   /** Where the tests' time went: step kind -> count and summed seconds (all tests of the run). */
   breakdown: Record<string, { count: number; seconds: number }>;
-  /** CPU seconds of each process in the node (by command name), last sample before teardown. */
+  /** CPU seconds of each process alive in the node outside Pods (by command name), last sample before teardown. */
   nodeProcessCpuS: Record<string, number>;
+  /** The node's CPU by what used it, at the last sample before teardown (sampleNode). */
+  nodeCpuSplit?: NodeSample['split'];
+  /** The test process's CPU by kind (the report's workersCpu, and kubectl measured call by call). */
+  harnessCpu?: { workers: number; loadS: number; workersTestsS: number; kubectlS: number; kubectlCalls: number; otherChildrenS: number; mainS: number };
+  /** CPU seconds of each claim's kubectl processes. */
+  claimKubectlCpuS: Record<string, number>;
   /** API requests the server answered, by verb and resource, last sample before teardown. */
   apiRequests: Record<string, number>;
 }
 
-/** The node's processes' CPU seconds and the API server's request counts (sampled from inside the node). */
-async function sampleNode(nodeId: string): Promise<{ cpu: Record<string, number>; requests: Record<string, number> } | undefined> {
+/**
+ * What the node's CPU went to, read from inside the node at one moment: the node's cgroup in all,
+ * its Pods' cgroup (kubepods: every container that ran, the ended ones too), and each process
+ * alive then, in a Pod or not. The node's CPU outside Pods less its processes alive then is what
+ * processes that started and ended used there: runc, the CNI plugins, iptables, the shims of
+ * ended Pods, commands run in the node.
+ */
+const NODE_CPU_SCRIPT = `
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  echo "total $(sed -n 's/^usage_usec //p' /sys/fs/cgroup/cpu.stat)000"
+  echo "pods $(sed -n 's/^usage_usec //p' /sys/fs/cgroup/kubepods/cpu.stat 2>/dev/null)000"
+else
+  echo "total $(cat /sys/fs/cgroup/cpuacct/cpuacct.usage)"
+  echo "pods $(cat /sys/fs/cgroup/cpuacct/kubepods/cpuacct.usage 2>/dev/null)"
+fi
+pods=" $(grep -l kubepods /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 | tr '\\n' ' ') "
+ps -eo pid=,times=,comm= | awk -v pods="$pods" '{ $1 = index(pods, " " $1 " ") ? "pod" : "node"; print }'`;
+
+interface NodeSample {
+  /** CPU seconds of each process alive in the node outside Pods (by command name). */
+  cpu: Record<string, number>;
+  /** The node's CPU split: in all, in Pods, its processes alive outside Pods, and the rest (short-lived). */
+  split: { totalS: number; podsS: number; liveS: number; shortLivedS: number };
+  /** API requests the server answered, by verb and resource. */
+  requests: Record<string, number>;
+}
+
+/** The node's CPU by what used it and the API server's request counts (sampled from inside the node). */
+async function sampleNode(nodeId: string): Promise<NodeSample | undefined> {
   try {
     const { client } = await containerEngine();
     const node = client.container.getById(nodeId);
-    const ps = await client.container.exec(node, ['ps', '-eo', 'comm=,times=']);
+    const ps = await client.container.exec(node, ['sh', '-c', NODE_CPU_SCRIPT]);
     const metrics = await client.container.exec(node, ['kubectl', 'get', '--raw', '/metrics']);
     if (ps.exitCode !== 0 || metrics.exitCode !== 0) return undefined;
     const cpu: Record<string, number> = {};
+    let totalS = 0, podsS = 0, liveS = 0;
     for (const line of ps.stdout.trim().split('\n')) {
-      const m = /^(.*\S)\s+(\d+)$/.exec(line.trim());
-      if (m) cpu[m[1]!] = (cpu[m[1]!] ?? 0) + Number(m[2]);
+      const [kind, value, ...name] = line.trim().split(/\s+/);
+      if (kind === 'total') totalS = Number(value) / 1e9;
+      else if (kind === 'pods') podsS = Number(value) / 1e9 || 0;
+      else if (kind === 'node' && name.length) {
+        const k = name.join(' ');
+        cpu[k] = (cpu[k] ?? 0) + Number(value);
+        liveS += Number(value);
+      }
     }
     const requests: Record<string, number> = {};
     for (const line of metrics.stdout.split('\n')) {
@@ -75,7 +115,8 @@ async function sampleNode(nodeId: string): Promise<{ cpu: Record<string, number>
       const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
       requests[key] = (requests[key] ?? 0) + Number(line.split(' ').at(-1));
     }
-    return { cpu, requests };
+    const r = (x: number) => +x.toFixed(2);
+    return { cpu, split: { totalS: r(totalS), podsS: r(podsS), liveS: r(liveS), shortLivedS: r(totalS - podsS - liveS) }, requests };
   } catch {
     return undefined;
   }
@@ -133,8 +174,9 @@ async function oneRun(n: number): Promise<Run> {
   let sample: Awaited<ReturnType<typeof sampleNode>>;
   let sampledAt = 0;
   // bash's `times` reports the CPU of every process the run started and waited for.
+  // KUBE_CLAIMS_MEASURE_CPU: each kubectl's CPU, charged to its step (helpers/verbs/kubectl.ts).
   const proc = execa('bash', ['-c', 'npx vitest run --project "k8s-*"; rc=$?; times >&2; exit $rc'], {
-    cwd: projectRoot, env: { FORCE_COLOR: '0' }, reject: false, all: true,
+    cwd: projectRoot, env: { FORCE_COLOR: '0', KUBE_CLAIMS_MEASURE_CPU: '1' }, reject: false, all: true,
   });
   proc.all?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) {
@@ -167,18 +209,37 @@ async function oneRun(n: number): Promise<Run> {
   const claims = Object.fromEntries(report.claims
     .filter((c) => c.results[version]?.durationMs)
     .map((c) => [c.id, c.results[version]!.durationMs! / 1000]));
+  const claimKubectlCpuS = Object.fromEntries(report.claims
+    .filter((c) => c.results[version]?.kubectlCpuS)
+    .map((c) => [c.id, c.results[version]!.kubectlCpuS!]));
+  const testProcessCpuS = times ? Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]) : NaN;
+  const workers = report.runs?.[version]?.workersCpu;
+  const kubectlS = Object.values(claimKubectlCpuS).reduce((a, b) => a + b, 0);
+  const kubectlCalls = report.claims.flatMap((c) => c.results[version]?.steps ?? []).filter((st) => st.cpuMs !== undefined).length;
+  const round = (x: number) => +x.toFixed(2);
   const run: Run = {
     wallS: (ended - started) / 1000,
     bootS: ((at.tests ?? ended) - (at.start ?? started)) / 1000,
     testsS: ((at.teardown ?? ended) - (at.tests ?? started)) / 1000,
     teardownS: (ended - (at.teardown ?? ended)) / 1000,
-    testProcessCpuS: times ? Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]) : NaN,
+    testProcessCpuS,
     nodeCpuS: usage.cpuS,
     nodePeakMemMiB: usage.peakMiB,
     exitCode: result.exitCode ?? -1,
     claims,
     breakdown: breakdownOf(report, version),
     nodeProcessCpuS: sample?.cpu ?? {},
+    nodeCpuSplit: sample?.split,
+    harnessCpu: workers && {
+      workers: workers.workers,
+      loadS: workers.loadS,
+      workersTestsS: round(workers.ownS - workers.loadS),
+      kubectlS: round(kubectlS),
+      kubectlCalls,
+      otherChildrenS: round(workers.childrenS - kubectlS),
+      mainS: round(testProcessCpuS - workers.ownS - workers.childrenS),
+    },
+    claimKubectlCpuS,
     apiRequests: sample?.requests ?? {},
   };
   process.stderr.write(`[bench] run ${n}/${runs}: wall ${run.wallS.toFixed(1)} s, boot ${run.bootS.toFixed(1)} s, tests ${run.testsS.toFixed(1)} s, teardown ${run.teardownS.toFixed(1)} s, CPU node ${run.nodeCpuS.toFixed(1)} s / test process ${run.testProcessCpuS.toFixed(1)} s, node peak ${run.nodePeakMemMiB.toFixed(0)} MiB, exit ${run.exitCode}\n`);
@@ -243,8 +304,27 @@ const medianOf = (pick: (r: Run) => Record<string, number>) => {
   return Object.fromEntries(keys.map((k) => [k, stats(results.map((r) => pick(r)[k] ?? 0)).median]))
 };
 const top = (m: Record<string, number>, n: number) => Object.entries(m).sort((a, b) => b[1] - a[1]).slice(0, n);
+const median = (pick: (r: Run) => number | undefined) => {
+  const xs = results.map(pick).filter((x): x is number => x !== undefined && !Number.isNaN(x));
+  return xs.length ? stats(xs).median : NaN;
+};
+const h = (k: keyof NonNullable<Run['harnessCpu']>) => median((r) => r.harnessCpu?.[k]);
+console.log(`\ntest process CPU by kind, seconds (medians): in all ${summary.testProcessCpuS!.median}; ` +
+  `vitest's main process (global setup, the cluster's start, the reporter) ${h('mainS')}; ` +
+  `${h('workers')} workers loading (vitest, the harness, the suite, before their first test) ${h('loadS')}; ` +
+  `the workers' tests (harness code, client-node calls, waits) ${h('workersTestsS')}; ` +
+  `kubectl ${h('kubectlS')} in ${h('kubectlCalls')} calls (${(1000 * h('kubectlS') / h('kubectlCalls')).toFixed(0)} ms each); ` +
+  `other children (kubectl port-forward and --watch, the measuring bash) ${h('otherChildrenS')}`);
+const sp = (k: keyof NodeSample['split']) => median((r) => r.nodeCpuSplit?.[k]);
 const procCpu = medianOf((r) => r.nodeProcessCpuS);
-console.log(`\nnode processes, CPU seconds (5 s before teardown at most): ${top(procCpu, 8).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log(`node CPU by what used it, seconds (medians; the last sample, 5 s before teardown at most): in all ${sp('totalS')}; ` +
+  `the Pods' containers ${sp('podsS')}; processes alive outside Pods ${sp('liveS')} (${top(procCpu, 8).map(([k, v]) => `${k} ${v}`).join(', ')}); ` +
+  `processes that started and ended outside Pods (runc, CNI plugins, iptables, ended Pods' shims, commands in the node) ${sp('shortLivedS')}`);
+const claimCpu = medianOf((r) => r.claimKubectlCpuS);
+const claimCpuValues = Object.values(claimCpu);
+if (claimCpuValues.length) {
+  console.log(`kubectl CPU per claim, seconds: median ${stats(claimCpuValues).median} (max ${stats(claimCpuValues).max}); most: ${top(claimCpu, 5).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
 const requests = medianOf((r) => r.apiRequests);
 const totalRequests = Object.values(requests).reduce((a, b) => a + b, 0);
 console.log(`API requests (incl. the components' own): ${totalRequests}; most: ${top(requests, 10).map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -6,13 +6,14 @@ import type { Reporter, TestModule } from 'vitest/node';
 import { buildReport, type ClaimResult, NODE_PULL_FAILED, type RunInfo, summaryLine, writeReports } from './report.js';
 import { projectRoot } from '../settings.js';
 import { catalogue, CORRECTS_NOTES, DIFFERS, NOTE, testNamePattern } from '../fixtures/claims.js';
-import type { ClaimMeta } from '../fixtures/fixtures.js';
+import type { ClaimMeta, WorkerCpu } from '../fixtures/fixtures.js';
 
 export default class ClaimsReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const results: Record<string, Record<string, ClaimResult>> = {};
     const diagnostics: string[] = [];
     const runs: Record<string, RunInfo> = {};
+    const workersOf: Record<string, Map<number, WorkerCpu>> = {};
     for (const mod of testModules) {
       // Only the per-version projects check claims (not the harness's own checks).
       if (!mod.project.name.startsWith('k8s-')) continue;
@@ -24,11 +25,13 @@ export default class ClaimsReporter implements Reporter {
         nodes: cluster.nodes.length, settings: cluster.settings,
       };
       const byId = (results[version] ??= {});
+      const workers = (workersOf[version] ??= new Map<number, WorkerCpu>());
       for (const test of mod.children.allTests()) {
         const id = test.name.split(':')[0]!;
         const r = test.result();
         const annotations = test.annotations();
-        const { steps, diagnostics: shown } = test.meta() as ClaimMeta;
+        const { steps, diagnostics: shown, kubectlCpuMs, worker } = test.meta() as ClaimMeta;
+        if (worker && worker.ownMs >= (workers.get(worker.pid)?.ownMs ?? -1)) workers.set(worker.pid, worker);
         if (r.state === 'failed' && shown) {
           diagnostics.push(`===== ${test.name.split(':')[0]} failed on Kubernetes ${version}; what the cluster showed =====\n${shown.trimEnd()}\n`);
         }
@@ -41,6 +44,7 @@ export default class ClaimsReporter implements Reporter {
           state,
           title: test.name,
           durationMs: Math.round(test.diagnostic()?.duration ?? 0),
+          ...(kubectlCpuMs ? { kubectlCpuS: kubectlCpuMs / 1000 } : {}),
           steps,
           ...(r.state === 'failed' && shown ? { diagnostics: shown } : {}),
           reason: r.state === 'skipped' ? r.note
@@ -50,6 +54,12 @@ export default class ClaimsReporter implements Reporter {
       }
     }
     if (Object.keys(results).length === 0) return;
+    for (const [version, workers] of Object.entries(workersOf)) {
+      const sum = (pick: (w: WorkerCpu) => number) => +([...workers.values()].reduce((a, w) => a + pick(w), 0) / 1000).toFixed(2);
+      if (runs[version] && workers.size) {
+        runs[version]!.workersCpu = { workers: workers.size, loadS: sum((w) => w.loadMs), ownS: sum((w) => w.ownMs), childrenS: sum((w) => w.childrenMs) };
+      }
+    }
     // `-t PATTERN` loads only the suite files that hold matching claims (vitest.config.ts): the
     // claims it leaves out are skipped, as vitest skips unmatched tests, not "not covered".
     const pattern = testNamePattern(process.argv);

@@ -30,6 +30,8 @@ export interface ClaimResult {
   steps?: Step[];
   /** A failed test's describe, events and logs of its namespace. */
   diagnostics?: string;
+  /** CPU seconds of the test's kubectl processes, where measured (`npm run bench`). */
+  kubectlCpuS?: number;
 }
 
 /** What ran for one Kubernetes version. */
@@ -40,6 +42,12 @@ export interface RunInfo {
   /** Nodes in the cluster, and the component settings the run changed from k3s's defaults. */
   nodes?: number;
   settings?: string[];
+  /**
+   * The CPU seconds of the vitest workers that ran this version's tests (Linux): how many, before
+   * their first tests (loading vitest, the harness and the suites), in all, and their children's
+   * (kubectl). The main vitest process (global setup, the reporter) is not in it.
+   */
+  workersCpu?: { workers: number; loadS: number; ownS: number; childrenS: number };
 }
 
 export interface ClaimsReport {

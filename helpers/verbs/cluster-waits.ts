@@ -33,10 +33,11 @@ export async function waitForNode(core: k8s.CoreV1Api, name: string, until: Fiel
  * refused with `serviceaccount "default" not found`.
  */
 export async function waitForDefaultServiceAccount(core: k8s.CoreV1Api, namespace: string, timeoutMs = 60_000): Promise<void> {
+  // Polled often: the controller makes it within a moment of the namespace, and every test waits for it.
   await waitUntil(`ServiceAccount default in namespace ${namespace}`, timeoutMs, async () => {
     await core.readNamespacedServiceAccount({ name: 'default', namespace });
     return true;
-  });
+  }, undefined, 50);
 }
 
 /** Wait for an event about `object` with this reason (and a message matching, or containing, `message`); returns it. */

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { cacheDir, kubectlFor, SettingError, type VersionRow } from '../settings.js';
-import { boundedTimeout, step } from '../fixtures/steps.js';
+import { boundedTimeout, chargeCpu, step } from '../fixtures/steps.js';
 import { TOO_LARGE_RV_WORDS } from './api-client.js';
 
 export interface KubectlResult {
@@ -60,6 +60,22 @@ function machineOutput(args: string[]): boolean {
   return args.some((a, i) => /^(-o|--output)=(json|yaml)$/.test(a) || ((a === '-o' || a === '--output') && /^(json|yaml)$/.test(args[i + 1] ?? '')));
 }
 
+/**
+ * With KUBE_CLAIMS_MEASURE_CPU=1 (set by `npm run bench`), each kubectl runs under a bash that
+ * waits for it and reports its children's CPU (`times`, last line: user and system) on fd 3; the
+ * CPU is charged to the step and the test (chargeCpu). A stop (timeout) reaches kubectl too. It
+ * costs a bash per call, so only the bench asks for it.
+ */
+const MEASURE_CPU = process.env.KUBE_CLAIMS_MEASURE_CPU === '1';
+const TIMED = `"$0" "$@" <&0 3>&- & pid=$!; trap 'kill "$pid" 2>/dev/null' TERM
+while :; do wait "$pid"; rc=$?; kill -0 "$pid" 2>/dev/null || break; done; times >&3; exit "$rc"`;
+
+/** The CPU milliseconds in `times`' last line ("0m0.050s 0m0.010s"), if any. */
+function timedCpuMs(fd3: unknown): number | undefined {
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(String(fd3 ?? ''));
+  return m ? (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000 : undefined;
+}
+
 export function bindKubectl(binary: string, kubeconfig: string, namespace?: string): Kubectl {
   const run = (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> =>
     step(`kubectl ${args.join(' ')}`, () => runKubectl(args, opts), (r) => (machineOutput(args) ? undefined : [r.stdout, r.stderr].filter(Boolean).join('\n')));
@@ -68,13 +84,20 @@ export function bindKubectl(binary: string, kubeconfig: string, namespace?: stri
     const full = ['--kubeconfig', kubeconfig, ...(ns ? ['--namespace', ns] : []), ...args];
     const bound = boundedTimeout(opts.timeoutMs ?? 120_000);
     const deadline = Date.now() + bound.ms;
-    const attempt = () => execa(binary, full, {
-      reject: false,
-      input: opts.input,
-      timeout: Math.max(1, deadline - Date.now()),
-      env: { KUBECONFIG: kubeconfig },
-      stripFinalNewline: !opts.raw,
-    });
+    const attempt = async () => {
+      const options = {
+        reject: false,
+        input: opts.input,
+        timeout: Math.max(1, deadline - Date.now()),
+        env: { KUBECONFIG: kubeconfig },
+        stripFinalNewline: !opts.raw,
+      } as const;
+      if (!MEASURE_CPU) return execa(binary, full, options);
+      const res = await execa('bash', ['-c', TIMED, binary, ...full], { ...options, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+      const cpu = timedCpuMs(res.stdio[3]);
+      if (cpu !== undefined) chargeCpu(cpu);
+      return res;
+    };
     let res = await attempt();
     // kubectl sent nothing (a busy or emulated server missed Go's 10 s TLS handshake limit,
     // refused the connection, or was too slow with the OpenAPI document a manifest is validated
