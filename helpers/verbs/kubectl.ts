@@ -66,7 +66,7 @@ function machineOutput(args: string[]): boolean {
  * CPU is charged to the step and the test (chargeCpu). A stop (timeout) reaches kubectl too. It
  * costs a bash per call, so only the bench asks for it.
  */
-const MEASURE_CPU = process.env.KUBE_CLAIMS_MEASURE_CPU === '1';
+const measureCpu = () => process.env.KUBE_CLAIMS_MEASURE_CPU === '1';
 const TIMED = `"$0" "$@" <&0 3>&- & pid=$!; trap 'kill "$pid" 2>/dev/null' TERM
 while :; do wait "$pid"; rc=$?; kill -0 "$pid" 2>/dev/null || break; done; times >&3; exit "$rc"`;
 
@@ -92,7 +92,7 @@ export function bindKubectl(binary: string, kubeconfig: string, namespace?: stri
         env: { KUBECONFIG: kubeconfig },
         stripFinalNewline: !opts.raw,
       } as const;
-      if (!MEASURE_CPU) return execa(binary, full, options);
+      if (!measureCpu()) return execa(binary, full, options);
       const res = await execa('bash', ['-c', TIMED, binary, ...full], { ...options, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
       const cpu = timedCpuMs(res.stdio[3]);
       if (cpu !== undefined) chargeCpu(cpu);
