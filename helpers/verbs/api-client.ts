@@ -4,6 +4,7 @@
 // the same words; nothing was stored): kine before v0.14.13, which k3s releases up to 1.34
 // bundle, can answer so when it lists an empty prefix (relisting it at the current revision).
 // Any other answer is the caller's.
+import { Agent } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 
 /** The API server's words for that refusal; kubectl prints them too (NOT_SENT in kubectl.ts). */
@@ -25,13 +26,37 @@ const retrying = k8s.wrapHttpLibrary({
   },
 });
 
-/** `config.makeApiClient(type)`, with the retry above. */
+/**
+ * The kubeconfig's authentication, over connections that are kept and used again. client-node
+ * gives every request a new https.Agent, so each request opened a TCP connection and made a TLS
+ * handshake (a client certificate checked, a key exchange on both sides): CPU for the test process
+ * and the API server alike. The agent it makes (its CA, certificate, key, server name) is made
+ * once more with keep-alive, and shared; a proxy's agent is left as it is.
+ */
+const keptAlive = new WeakMap<k8s.KubeConfig, Agent>();
+function keepAliveAuth(config: k8s.KubeConfig): k8s.SecurityAuthentication {
+  return {
+    getName: () => 'kubeconfig, connections kept',
+    async applySecurityAuthentication(context) {
+      await config.applySecurityAuthentication(context);
+      const made = context.getAgent();
+      if (!(made instanceof Agent) || made.constructor !== Agent) return;
+      let agent = keptAlive.get(config);
+      // An idle connection is closed after 30 s, before the API server's own limit (90 s), so
+      // that a request never goes out on a connection the server is closing.
+      if (!agent) keptAlive.set(config, agent = new Agent({ ...made.options, keepAlive: true, timeout: 30_000 }));
+      context.setAgent(agent);
+    },
+  };
+}
+
+/** `config.makeApiClient(type)`, with the retry above, over kept connections. */
 export function apiClient<T>(config: k8s.KubeConfig, type: new (configuration: k8s.Configuration) => T): T {
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   return new type(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(cluster.server, {}),
-    authMethods: { default: config },
+    authMethods: { default: keepAliveAuth(config) },
     httpApi: retrying,
   }));
 }
