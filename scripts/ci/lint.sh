@@ -16,5 +16,7 @@ npx tsc --noEmit -p .
 "$bin/actionlint" -no-color
 bash -n scripts/*.sh scripts/*/*.sh .ci/run images/node/k3s images/node/parts/*.sh images/node/ctr
 command -v shellcheck >/dev/null || kc_apt_install shellcheck
-shellcheck -S warning -x scripts/*.sh scripts/*/*.sh .ci/run images/node/k3s images/node/ctr helpers/fixtures/*.sh
+shellcheck -S warning scripts/*.sh scripts/*/*.sh .ci/run images/node/ctr helpers/fixtures/*.sh
+# The node's entrypoint with the parts it sources, checked in its context (-x follows them, -a reports in them).
+shellcheck -S warning -x -a images/node/k3s
 kc_say "lint passed (tsc, actionlint $ACTIONLINT_VERSION, bash -n, shellcheck $(shellcheck --version | sed -n 's/^version: //p'))"
