@@ -6,6 +6,7 @@
 #   usage: scripts/vm/vm.sh run [--base docker|bare] [--image NAME:TAG]... [--share DIR]... [--env NAME=VALUE]...
 #                            [--timeout SECONDS] [--memory MIB] [--cpus N] -- COMMAND [ARGS...]
 #          scripts/vm/vm.sh build [--base docker|bare]   (build the cached base image if absent; KC_REBUILD=1 rebuilds)
+#          scripts/vm/vm.sh tools   (install what the host needs for the VM when missing: qemu, debootstrap, a Debian kernel)
 #          scripts/vm/vm.sh disk-id [--base docker|bare] [--no-build]   (print the base image's identity:
 #                 its inputs' hash and its build; with --no-build, "unbuilt-HASH" when absent)
 # The base image (Debian bookworm, systemd, docker.io, the host's node binary, a Debian kernel)
@@ -412,11 +413,12 @@ main() {
   case ${1:-} in
     run) shift; cmd_run "$@" ;;
     disk-id) shift; cmd_disk_id "$@" ;;
+    tools) shift; [ $# -eq 0 ] || usage_error "tools takes no arguments"; ensure_host_tools ;;
     build) shift
       if [ "${1:-}" = --base ]; then [[ ${2:-} =~ ^(docker|bare)$ ]] || usage_error "--base needs docker or bare"; BASE=$2; shift 2; fi
       [ $# -eq 0 ] || usage_error "build takes only --base"; ensure_base ;;
     -h|--help|help) usage ;;
-    "") usage_error "needs a subcommand: run or build" ;;
+    "") usage_error "needs a subcommand: run, build, disk-id or tools" ;;
     *) usage_error "unknown subcommand or option: $1" ;;
   esac
 }
