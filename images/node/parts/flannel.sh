@@ -12,8 +12,11 @@ start_flannel() {
     bash -c "kubectl get node '$NODE' -o jsonpath='{.spec.podCIDR}' | grep -q ."
   say "starting flannel"
   # k3s's flannel leaves the node's NetworkUnavailable condition alone (it has none); flanneld
-  # sets it where it can be told not to (v0.25 on).
-  local quiet=(); flanneld --help 2>&1 | grep -q -- -set-node-network-unavailable && quiet=(--set-node-network-unavailable=false)
+  # sets it where it can be told not to (v0.25 on). (Its help is read whole first: piped into
+  # `grep -q`, flanneld could die of SIGPIPE once grep had its line, and with pipefail the test
+  # failed on a slower machine.)
+  local quiet=() help; help=$(flanneld --help 2>&1 || true)
+  [[ $help == *-set-node-network-unavailable* ]] && quiet=(--set-node-network-unavailable=false)
   start flanneld env NODE_NAME="$NODE" flanneld --kube-subnet-mgr --kubeconfig-file="$KUBELET_KUBECONFIG" \
     --net-config-path="$FLANNEL_CONF" --iface="$NODE_IP" --ip-masq --subnet-file=/run/flannel/subnet.env "${quiet[@]}"
   wait_until "flannel's subnet for node $NODE" test -s /run/flannel/subnet.env

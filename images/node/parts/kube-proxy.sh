@@ -20,6 +20,7 @@ start_kube_proxy() {
 kube_proxy_synced() {
   [ "$KUBE_PROXY" = true ] || return 0
   local ip=${SERVICE_CIDR%/*}; ip=${ip%.*}.1
-  iptables -w 5 -t nat -S KUBE-SERVICES | grep -q -- "-d $ip/32 "
+  # (grep reads it all: with -q it could stop early, and iptables die of SIGPIPE under pipefail.)
+  iptables -w 5 -t nat -S KUBE-SERVICES | grep -- "-d $ip/32 " >/dev/null
 }
 
