@@ -6,7 +6,8 @@
 //   usage: npm run bench -- [--runs N] [--out FILE] [--idle SECONDS]   (settings as for npm test, e.g. KUBE_CLAIMS_K8S_VERSION)
 //   --idle: first, a cluster of the same settings that does nothing (add-ons up) for SECONDS: the
 //   node's idle CPU, the floor under every run (idle CPU per second times the wall time).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -57,6 +58,8 @@ interface Run {
   harnessCpu?: { workers: number; loadS: number; workersTestsS: number; kubectlS: number; kubectlCalls: number; otherChildrenS: number; mainS: number };
   /** CPU seconds of each claim's kubectl processes. */
   claimKubectlCpuS: Record<string, number>;
+  /** CPU seconds of the node's processes that ended during the tests (BSD process accounting), by command. */
+  nodeEndedCpuS: Record<string, number>;
   /** API requests the server answered, by verb and resource, last sample before teardown. */
   apiRequests: Record<string, number>;
 }
@@ -166,6 +169,40 @@ function containerUsage(id: string): { cpuS: number; peakMiB: number } | undefin
   }
 }
 
+/**
+ * BSD process accounting in the node's PID namespace (acct(2), through the host's python3 and
+ * nsenter; the kernel writes a record for every process of that namespace, and of the Pods'
+ * namespaces below it, when it ends): the CPU of the processes that started and ended, by command.
+ * Returns a function that stops it and reads the records, or undefined where it cannot start.
+ */
+async function processAccounting(nodeId: string, file: string): Promise<((untilMs: number) => Promise<Record<string, number>>) | undefined> {
+  const { dockerode } = await containerEngine();
+  const pid = (await dockerode.getContainer(nodeId).inspect()).State.Pid;
+  const acct = (path: string | null) => execa('nsenter', ['-t', String(pid), '-p', '--', 'python3', '-c',
+    'import ctypes, sys; p = sys.argv[1] if len(sys.argv) > 1 else None; sys.exit(ctypes.CDLL(None).acct(p.encode() if p else None) != 0)',
+    ...(path ? [path] : [])], { reject: false });
+  writeFileSync(file, '');   // acct(2) appends to a file that exists
+  if ((await acct(file)).exitCode !== 0) return undefined;
+  return async (untilMs) => {
+    await acct(null);
+    const byCommand: Record<string, number> = {};
+    // struct acct_v3 (64 bytes): ac_btime at 24 (start, seconds since 1970), ac_etime at 28
+    // (elapsed, a float in ticks of 1/100 s), ac_utime and ac_stime at 32 and 34 as comp_t (13-bit
+    // mantissa, 3-bit base-8 exponent, ticks), ac_comm at 48 (16 bytes, NUL-ended). Only processes
+    // that ended before `untilMs` count: the node's removal ends the rest, long-lived ones too.
+    const comp = (v: number) => (v & 0x1fff) << (((v >> 13) & 7) * 3);
+    const data = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+    for (let o = 0; o + 64 <= data.length; o += 64) {
+      if (data[o + 1] !== 3) continue;
+      if ((data.readUInt32LE(o + 24) + data.readFloatLE(o + 28) / 100) * 1000 > untilMs) continue;
+      const comm = data.subarray(o + 48, o + 64).toString('latin1').replace(/\0.*$/s, '');
+      byCommand[comm] = (byCommand[comm] ?? 0) + (comp(data.readUInt16LE(o + 32)) + comp(data.readUInt16LE(o + 34))) / 100;
+    }
+    rmSync(file, { force: true });
+    return Object.fromEntries(Object.entries(byCommand).map(([k, v]) => [k, +v.toFixed(2)]));
+  };
+}
+
 async function oneRun(n: number): Promise<Run> {
   const started = Date.now();
   const at: Record<string, number> = {};
@@ -173,6 +210,11 @@ async function oneRun(n: number): Promise<Run> {
   let usage = { cpuS: 0, peakMiB: 0 };
   let sample: Awaited<ReturnType<typeof sampleNode>>;
   let sampledAt = 0;
+  // Process accounting from the first sample to the last (the start of teardown).
+  const acctFile = join(tmpdir(), `kube-claims-bench-${process.pid}-${n}.acct`);
+  let stopAccounting: Awaited<ReturnType<typeof processAccounting>>;
+  let accountingStarted = false;
+  let endedByCommand: Record<string, number> | undefined;
   // bash's `times` reports the CPU of every process the run started and waited for.
   // KUBE_CLAIMS_MEASURE_CPU: each kubectl's CPU, charged to its step (helpers/verbs/kubectl.ts).
   const proc = execa('bash', ['-c', 'npx vitest run --project "k8s-*"; rc=$?; times >&2; exit $rc'], {
@@ -198,9 +240,17 @@ async function oneRun(n: number): Promise<Run> {
     if (nodeId && u && !at.teardown && Date.now() - sampledAt > 5_000) {
       sampledAt = Date.now();
       sample = (await sampleNode(nodeId)) ?? sample;
+      if (!accountingStarted) {
+        accountingStarted = true;
+        stopAccounting = await processAccounting(nodeId, acctFile).catch(() => undefined);
+        if (!stopAccounting) process.stderr.write('[bench] process accounting could not start in the node (needs nsenter, python3 and root); processes that ended are not named\n');
+      }
     }
+    if (at.teardown && stopAccounting && !endedByCommand) endedByCommand = await stopAccounting(at.teardown).catch(() => ({}));
     await delay(250);
   }
+  if (stopAccounting && !endedByCommand) endedByCommand = await stopAccounting(at.teardown ?? Date.now()).catch(() => ({}));
+  rmSync(acctFile, { force: true });
   const result = await proc;
   const ended = Date.now();
   const times = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(result.all ?? '');
@@ -241,6 +291,7 @@ async function oneRun(n: number): Promise<Run> {
     },
     claimKubectlCpuS,
     apiRequests: sample?.requests ?? {},
+    nodeEndedCpuS: endedByCommand ?? {},
   };
   process.stderr.write(`[bench] run ${n}/${runs}: wall ${run.wallS.toFixed(1)} s, boot ${run.bootS.toFixed(1)} s, tests ${run.testsS.toFixed(1)} s, teardown ${run.teardownS.toFixed(1)} s, CPU node ${run.nodeCpuS.toFixed(1)} s / test process ${run.testProcessCpuS.toFixed(1)} s, node peak ${run.nodePeakMemMiB.toFixed(0)} MiB, exit ${run.exitCode}\n`);
   return run;
@@ -320,6 +371,11 @@ const procCpu = medianOf((r) => r.nodeProcessCpuS);
 console.log(`node CPU by what used it, seconds (medians; the last sample, 5 s before teardown at most): in all ${sp('totalS')}; ` +
   `the Pods' containers ${sp('podsS')}; processes alive outside Pods ${sp('liveS')} (${top(procCpu, 8).map(([k, v]) => `${k} ${v}`).join(', ')}); ` +
   `processes that started and ended outside Pods (runc, CNI plugins, iptables, ended Pods' shims, commands in the node) ${sp('shortLivedS')}`);
+const endedCpu = medianOf((r) => r.nodeEndedCpuS);
+if (Object.keys(endedCpu).length) {
+  const sum = Object.values(endedCpu).reduce((a, b) => a + b, 0);
+  console.log(`node processes that ended during the tests, by command (BSD process accounting; in Pods and out; medians): ${sum.toFixed(1)} CPU-seconds; ${top(endedCpu, 12).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
 const claimCpu = medianOf((r) => r.claimKubectlCpuS);
 const claimCpuValues = Object.values(claimCpu);
 if (claimCpuValues.length) {
