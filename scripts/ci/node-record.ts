@@ -7,10 +7,10 @@
 //   usage: npx tsx scripts/ci/node-record.ts IMAGE KUBERNETES_VERSION > record.json
 //   then:  diff <(jq -S . a.json) <(jq -S . b.json)
 import { release } from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
 import { startCluster, type StartedCluster } from '../../helpers/cluster/cluster.js';
 import { nodeShell } from '../../helpers/cluster/node-shell.js';
 import { readSettings, resolveVersion, SettingError } from '../../helpers/settings.js';
+import { waitUntil } from '../../helpers/verbs/wait.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] node record: ${line}\n`);
 let cluster: StartedCluster | undefined;
@@ -36,14 +36,10 @@ async function main(): Promise<void> {
   // The add-ons are applied in the background, as k3s's deploy controller does: wait until their
   // Deployments exist (rollout status fails at once on one that does not yet), then until they are out.
   const addons = ['deployment/coredns', 'deployment/local-path-provisioner'];
-  const deadline = Date.now() + 180_000 * settings.timeScale;
-  for (;;) {
-    const seen = await kubectl('-n', 'kube-system', 'get', ...addons, '-o', 'name').catch((err: Error) => err.message.split('\n').slice(1).join(' ').trim());
-    if (addons.every((a) => seen.split('\n').includes(a.replace('deployment/', 'deployment.apps/')))) break;
-    if (Date.now() > deadline) throw new Error(`the add-ons' Deployments did not appear within ${180 * settings.timeScale}s; last seen: ${seen}`);
-    await delay(1000);
-  }
-  await kubectl('-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', 'deployment/local-path-provisioner', `--timeout=${180 * settings.timeScale}s`);
+  // (A failed get is "not yet"; its message is what the timeout reports.)
+  await waitUntil("the add-ons' Deployments to exist", 180_000 * settings.timeScale,
+    async () => (await kubectl('-n', 'kube-system', 'get', ...addons, '-o', 'name'), true), undefined, 1_000);
+  await kubectl('-n', 'kube-system', 'rollout', 'status', ...addons, `--timeout=${180 * settings.timeScale}s`);
   await kubectl('run', 'hello', `--image=${cluster.images.hello}`);
   await kubectl('wait', '--for=condition=Ready', 'pod/hello', `--timeout=${120 * settings.timeScale}s`);
   const n = await json('get', 'node', name);
