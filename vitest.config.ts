@@ -25,7 +25,13 @@ export default defineConfig({
       // An existing cluster (KUBE_CLAIMS_KUBECONFIG) is one project; its version is the server's.
       ...(settings.existing ? ['existing'] : settings.versions.map((v) => v.kubernetes)).map((name) => ({
         extends: true as const,
-        test: { name: `k8s-${name}`, include: claimFiles ?? [SUITES], globalSetup: ['helpers/cluster/global-setup.ts'] },
+        test: {
+          name: `k8s-${name}`, include: claimFiles ?? [SUITES], globalSetup: ['helpers/cluster/global-setup.ts'],
+          // A worker keeps its modules from one suite file to the next (vitest, client-node and the
+          // harness load once per worker, not once per file). The files share nothing else: each
+          // test has its own namespace, and the fixtures are test- or worker-scoped.
+          isolate: false,
+        },
       })),
       // The harness's own checks (bad input, ...): no cluster.
       ...(claimFiles ? [] : [{ extends: true as const, test: { name: 'checks', include: ['checks/**/*.test.ts'] } }]),

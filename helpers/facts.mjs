@@ -109,6 +109,17 @@ export function debugImage(row) {
   return busybox.image;
 }
 
+/**
+ * A standalone kubectl of a supported version, built with the offline images
+ * (scripts/build/binaries.sh): the harness's kubectl when yours is far from the server. It starts
+ * for about 60 % of the CPU of the node's multi-call binary (docs/benchmarks.md).
+ * @param {string} cacheDir
+ * @param {string} version a full version, "1.37.2"
+ */
+export function builtKubectlPath(cacheDir, version) {
+  return `${cacheDir}/bin/kubectl-v${version.replace(/^v/, '')}/kubectl`;
+}
+
 // The command line, for bash:
 //   shell                   KC_CACHE=..., KC_RUN_LABEL=..., KC_BOOT_TIMEOUT=... (for eval)
 //   version WANTED FIELD    a field of the version's row (exit 2 if unknown)
@@ -118,6 +129,7 @@ export function debugImage(row) {
 //   default-version         the newest supported version
 //   versions                every supported version, newest first, separated by spaces
 //   addon-images WANTED     the version's add-on images, a line each: NAME LOCAL IMAGE [MODULE@VERSION]
+//   kubectl-path VERSION    where the standalone kubectl of that full version is built (builtKubectlPath)
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [command, wanted, field] = process.argv.slice(2);
   const quote = (/** @type {string} */ s) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -154,10 +166,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       process.exit(2);
     }
     for (const a of addonImages(row)) console.log([a.name, a.local, a.image, a.module && `${a.module}@${a.version}`].filter(Boolean).join(' '));
+  } else if (command === 'kubectl-path' && wanted) {
+    console.log(builtKubectlPath(cacheDirFor(process.env), wanted));
   } else if (command === 'versions') {
     console.log(supportedVersions.map((v) => v.kubernetes).join(' '));
   } else {
-    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | source WANTED FIELD | pinned-sum MODULE@VERSION | staging WANTED | default-version | versions | addon-images WANTED');
+    console.error('usage: node helpers/facts.mjs shell | version WANTED FIELD | source WANTED FIELD | pinned-sum MODULE@VERSION | staging WANTED | default-version | versions | addon-images WANTED | kubectl-path VERSION');
     process.exit(2);
   }
 }

@@ -988,48 +988,59 @@ claim('readiness-out-of-service', async ({ ns, kubectl, api, cluster, manifests,
   expect(listed, `describe service web: Endpoints (kubectl ${cluster.kubectlVersion}, server ${cluster.version})`)
     .toEqual(listedUnready ? both : onlyA);
 
-  // A request through the ClusterIP, from another Pod, as a reader's app would make it.
-  const through = async (label: string) => {
-    const path = markedPath(label);
-    const r = await kubectl(['exec', 'client', '--', 'wget', '-q', '-O', '/dev/null', `http://${clusterIP}${path}`], { reject: false });
-    return { path, ok: r.exitCode === 0, said: r.stderr.trim() };
+  // Requests through the ClusterIP, from another Pod, as a reader's app would make them: one
+  // `kubectl exec` sends them all, in order, and stops at the first that fails.
+  const through = async (label: string, count = 1) => {
+    const paths = Array.from({ length: count }, () => markedPath(label));
+    const r = await kubectl(['exec', 'client', '--', 'sh', '-c',
+      'ip=$1; shift; for p; do wget -q -O /dev/null "http://$ip$p" || { echo "GET $p failed" >&2; exit 1; }; done', 'sh', clusterIP, ...paths], { reject: false });
+    return { paths, ok: r.exitCode === 0, said: r.stderr.trim() };
   };
-  const served = async (pod: string, path: string) => accessLineFor((await kubectl(['logs', pod])).stdout, path) !== undefined;
+  // Who served a request is in the Pods' access logs: waited for through the API (the log the
+  // kubelet serves), then read once as the reader reads it, with kubectl logs.
+  const apiLog = (pod: string) => api.core.readNamespacedPodLog({ name: pod, namespace: ns });
+  const loggedBy = async (paths: string[]) => {
+    await waitUntil(`web-a or web-b to log ${paths.length} request(s)`, 30_000, async () => {
+      const [la, lb] = await Promise.all([apiLog('web-a'), apiLog('web-b')]);
+      return paths.every((p) => accessLineFor(la, p) !== undefined || accessLineFor(lb, p) !== undefined);
+    }, () => `not yet logged by either: ${paths.join(' ')}`);
+    const [la, lb] = [(await kubectl(['logs', 'web-a'])).stdout, (await kubectl(['logs', 'web-b'])).stdout];
+    return {
+      byA: paths.filter((p) => accessLineFor(la, p) !== undefined),
+      byB: paths.filter((p) => accessLineFor(lb, p) !== undefined),
+    };
+  };
   // A cluster that does not route Service IPs cannot show the claim (the EndpointSlice alone
   // would not); nor can one where something else answers the ClusterIP.
   const first = await through('routes');
   if (!first.ok) {
     skip(`this cluster does not route Service ClusterIPs to their Pods (wget http://${clusterIP}/ from a Pod: ${first.said || 'failed'}); the EndpointSlice lists web-b as not ready, but no request could show it`);
   }
-  // Something answered: it must be web-a (nginx logs a request as it completes: give the log a moment).
-  const byA = await waitUntil(`web-a to log GET ${first.path}`, 10_000, () => served('web-a', first.path)).then(() => true, () => false);
-  if (!byA) {
-    const byB = await served('web-b', first.path);
-    expect.fail(`the first request through the Service (GET ${first.path}) was answered ${byB ? 'by web-b, which is not Ready' : 'by neither web-a nor web-b'}`);
+  // Something answered: it must be web-a (nginx logs a request as it completes).
+  const firstBy = await loggedBy(first.paths).catch(() => ({ byA: [], byB: [] }));
+  if (firstBy.byA.length !== 1) {
+    expect.fail(`the first request through the Service (GET ${first.paths[0]}) was answered ${firstBy.byB.length ? 'by web-b, which is not Ready' : 'by neither web-a nor web-b'}`);
   }
-  // While web-b is not Ready, every request goes to web-a.
-  const whileUnready = [first.path];
-  for (let i = 0; i < 9; i++) {
-    const r = await through('unready');
-    expect(r.ok, `request ${i + 2} through the Service: ${r.said}`).toBe(true);
-    whileUnready.push(r.path);
-  }
-  // Each request is logged by the Pod that served it: web-a, never web-b.
-  for (const path of whileUnready) {
-    await waitUntil(`web-a or web-b to log GET ${path}`, 30_000, async () => await served('web-a', path) || await served('web-b', path));
-  }
-  for (const path of whileUnready) expect(await served('web-b', path), `web-b (not Ready) served ${path}`).toBe(false);
+  // While web-b is not Ready, every request goes to web-a: each is logged by the Pod that served
+  // it, web-a, never web-b.
+  const unready = await through('unready', 9);
+  expect(unready.ok, `9 more requests through the Service: ${unready.said}`).toBe(true);
+  const unreadyBy = await loggedBy(unready.paths);
+  expect(unreadyBy.byB, 'requests served by web-b, which is not Ready').toEqual([]);
+  expect(unreadyBy.byA).toEqual(unready.paths);
 
   // Once web-b is Ready, it gets traffic again.
   await kubectl(['exec', 'web-b', '--', 'touch', '/tmp/ready']);
   await waitForPodReady(api, ns, 'web-b');
   await waitForEndpoint(api.discovery, ns, 'web', 'web-b', true);
   let reachedB = false;
+  let sent = 0;
   await waitUntil('a request through the Service to reach web-b, now Ready', 60_000, async () => {
-    const r = await through('ready');
-    if (r.ok && await served('web-b', r.path)) reachedB = true;
+    const r = await through('ready', 4);
+    sent += r.paths.length;
+    if (r.ok && (await loggedBy(r.paths)).byB.length > 0) reachedB = true;
     return reachedB;
-  }, () => 'every request so far went to web-a');
+  }, () => `all ${sent} requests so far went to web-a`);
   const endpoints = describeField((await kubectl(['describe', 'service', 'web'])).stdout, 'Endpoints')!.split(',').sort();
   expect(endpoints).toEqual([`${a.status!.podIP}:80`, `${b.status!.podIP}:80`].sort());
   await outcome(listedUnready ? { endpointsListed: 'Ready and not Ready', kubectl: '1.31' } : { endpointsListed: 'Ready only' });

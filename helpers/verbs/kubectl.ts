@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { cacheDir, kubectlFor, SettingError, type VersionRow } from '../settings.js';
 import { boundedTimeout, chargeCpu, step } from '../fixtures/steps.js';
 import { TOO_LARGE_RV_WORDS } from './api-client.js';
+import { builtKubectlPath } from '../facts.mjs';
 
 export interface KubectlResult {
   stdout: string;
@@ -189,6 +190,13 @@ export async function chooseKubectl(opts: {
     return { path: which.stdout.trim(), version: user.git, why: `yours, within one minor of the server ${opts.serverVersion}` };
   }
   const yours = user ? `yours is ${user.git}, more than one minor from the server ${opts.serverVersion}` : 'there is no kubectl on PATH';
+  // A standalone kubectl of the server's version, built with the offline images: it starts for
+  // less CPU than the node's multi-call binary, and says the same.
+  const built = builtKubectlPath(cacheDir, opts.serverVersion);
+  if (existsSync(built)) {
+    const v = await clientVersion(built);
+    if (v && v.minor === serverMinor) return { path: built, version: v.git, why: `built with the offline images: ${yours}` };
+  }
   const needed = `kubectl ${opts.serverVersion.split('.').slice(0, 2).join('.')} (or one minor either side) is needed`;
   if (!opts.containerId || !opts.imageId) {
     throw new SettingError(`${needed}: ${yours}; install it (kubernetes.io/docs/tasks/tools), or set KUBE_CLAIMS_KUBECTL to one`);

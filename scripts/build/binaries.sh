@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the node's binaries for one Kubernetes version from the Go module proxy, no registry
-# and no GitHub: the Kubernetes components (one multi-call binary), kubeadm (the newest
+# and no GitHub: the Kubernetes components (one multi-call binary), a standalone kubectl for the
+# host (the harness's when yours is far from the server; not in the node image), kubeadm (the newest
 # version's, for every node), kine (k3s's datastore: SQLite behind an etcd API), containerd with its
 # runc shim and ctr, runc, crictl, the CNI plugins, and the pause binary from Kubernetes'
 # pause.c. Each output is cached under $KC_CACHE/bin by version (our own sources also by their
@@ -31,6 +32,7 @@ BIN=$KC_CACHE/bin
 out_kube=$BIN/kubernetes-v$VERSION-$(cd "$KC_ROOT/images/node" && sha256sum multicall*.go | sha256sum | cut -c1-12)
 KUBEADM=$(kc_default_version)
 out_kubeadm=$BIN/kubeadm-v$KUBEADM
+out_kubectl=$(dirname "$(node "$KC_ROOT/helpers/facts.mjs" kubectl-path "$VERSION")")
 out_kine=$BIN/kine-$KINE
 out_containerd=$BIN/containerd-$CONTAINERD
 out_runc=$BIN/runc-$RUNC-static
@@ -70,6 +72,8 @@ build_kube() {
   local tags=""
   [ "$MINOR" -lt 34 ] && tags=kube_pre134
   cd "$src"
+  # The standalone kubectl's requirements too (Go's tools pattern; the build tag keeps it out of the binary).
+  printf '//go:build tools\n\npackage main\n\nimport _ "k8s.io/kubernetes/cmd/kubectl"\n' >tools.go
   go mod tidy
   mkdir -p "$out_kube"
   # A build cache of its own (about 5 GB), kept across a failed attempt and removed once the
@@ -78,6 +82,28 @@ build_kube() {
   # Read whole: grep -q would end the pipe early, and the writer's SIGPIPE fail it (pipefail).
   [[ $("$out_kube/kube" kubectl version --client) == *"v$VERSION"* ]]
   finish "$out_kube"
+  # The standalone kubectl from the same source and build cache: little more than a link here.
+  cached "$out_kubectl" || kubectl_from "$src" "$gocache"
+  cd "$KC_CACHE" && rm -rf "$src" "$gocache"
+}
+
+# kubectl_from SRC GOCACHE: k8s.io/kubernetes/cmd/kubectl built in a module that requires it.
+kubectl_from() {
+  local src=$1 gocache=$2
+  mkdir -p "$out_kubectl"
+  (cd "$src" && GOCACHE=$gocache CGO_ENABLED=0 go build -ldflags "$(kc_kube_ldflags "$VERSION")" -o "$out_kubectl/kubectl" k8s.io/kubernetes/cmd/kubectl)
+  [[ $("$out_kubectl/kubectl" version --client) == *"v$VERSION"* ]]
+  finish "$out_kubectl"
+}
+
+# The standalone kubectl alone, where the multi-call binary was cached before it was built too.
+build_kubectl() {
+  local src=$KC_CACHE/src/kubectl-v$VERSION gocache=$KC_CACHE/src/kubectl-v$VERSION.gocache
+  kc_kube_module "$src" "$VERSION"
+  # Go's tools pattern (as for kubeadm): go mod tidy records what the command needs.
+  printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kubectl"\n' >"$src/tools.go"
+  (cd "$src" && go mod tidy)
+  kubectl_from "$src" "$gocache"
   cd "$KC_CACHE" && rm -rf "$src" "$gocache"
 }
 
@@ -219,7 +245,7 @@ parts=${ONLY//,/ }
 for part in $parts; do
   var=out_$part; [ -n "${!var:-}" ] || kc_die "--only: no part named $part"
 done
-for part in ${parts:-kube kubeadm kine containerd runc crictl cni flannel pause registries}; do
+for part in ${parts:-kube kubectl kubeadm kine containerd runc crictl cni flannel pause registries}; do
   var=out_$part
   if cached "${!var}"; then kc_say "stage 'build $part': cached (${!var})"; continue; fi
   kc_stage "build $part ($VERSION)" "build_$part"
