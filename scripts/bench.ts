@@ -14,6 +14,7 @@ import { execa } from 'execa';
 import type { ClaimsReport } from '../helpers/report/report.js';
 import { projectRoot } from '../helpers/settings.js';
 import { containerEngine, labelledContainers } from '../helpers/cluster/engine.js';
+import { waitForAddons } from '../helpers/cluster/addons.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -306,14 +307,14 @@ const stats = (xs: number[]) => {
 
 /**
  * The node's CPU while the cluster does nothing: a cluster started apart (scripts/start-cluster.ts,
- * the same settings), its add-ons rolled out, then `seconds` of its cgroup's CPU; removed after.
+ * the same settings), its add-ons rolled out (applied in the background after the boot), then `seconds` of its cgroup's CPU; removed after.
  */
 async function idleCpuPerSecond(seconds: number): Promise<number> {
   const started = await execa('npx', ['tsx', 'scripts/start-cluster.ts'], { cwd: projectRoot, reject: false, stderr: 'inherit' });
   const [runId, kubeconfig, kubectl] = started.stdout.trim().split('\n');
   if (started.exitCode !== 0 || !kubectl) throw new Error('bench: --idle could not start a cluster (scripts/start-cluster.ts)');
   try {
-    await execa(kubectl, ['--kubeconfig', kubeconfig!, '-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', 'deployment/local-path-provisioner', '--timeout=180s']);
+    await waitForAddons((args) => execa(kubectl, ['--kubeconfig', kubeconfig!, ...args]));
     const id = (await labelledContainers(runId))[0]?.id;
     const before = id ? containerUsage(id) : undefined;
     if (!id || !before) throw new Error(`bench: --idle found no node container of run ${runId}`);

@@ -35,13 +35,8 @@ trap 'bash scripts/remove-kept.sh "$run" >&2' EXIT
 k() { "$kubectl" --kubeconfig "$kubeconfig" "$@"; }
 # The stand-in's add-ons are up as on a k3s server (CoreDNS crashed on two nodes once, unseen by
 # any claim): CoreDNS and local-path-provisioner available, every node in CoreDNS's NodeHosts.
-# They are applied in the background, as k3s's deploy controller does: rollout status fails at once
-# on a Deployment that does not exist yet, so first wait (polling, at most 180 s) until both do.
-for _ in $(seq 1 180); do
-  k -n kube-system get deployment/coredns deployment/local-path-provisioner >/dev/null 2>&1 && break
-  sleep 1
-done
-k -n kube-system rollout status deployment/coredns deployment/local-path-provisioner --timeout=180s >&2 ||
+# They are applied in the background, as k3s's deploy controller does (helpers/cluster/addons.ts).
+npx tsx helpers/cluster/addons.ts "$kubectl" "$kubeconfig" ||
   kc_die "the add-ons a k3s server deploys did not become available: $(k -n kube-system get pods --no-headers 2>&1 | tr '\n' ';')"
 for _ in $(seq 1 60); do
   hosts=$(k -n kube-system get configmap coredns -o jsonpath='{.data.NodeHosts}')

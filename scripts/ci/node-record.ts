@@ -10,7 +10,7 @@ import { release } from 'node:os';
 import { startCluster, type StartedCluster } from '../../helpers/cluster/cluster.js';
 import { nodeShell } from '../../helpers/cluster/node-shell.js';
 import { readSettings, resolveVersion, SettingError } from '../../helpers/settings.js';
-import { waitUntil } from '../../helpers/verbs/wait.js';
+import { waitForAddons } from '../../helpers/cluster/addons.js';
 
 const say = (line: string) => process.stderr.write(`[kube-claims] node record: ${line}\n`);
 let cluster: StartedCluster | undefined;
@@ -33,13 +33,7 @@ async function main(): Promise<void> {
   const kubectl = (...args: string[]) => node.exec(['kubectl', ...args]);
   const json = async (...args: string[]) => JSON.parse(await kubectl(...args, '-o', 'json'));
   const name = (await kubectl('get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
-  // The add-ons are applied in the background, as k3s's deploy controller does: wait until their
-  // Deployments exist (rollout status fails at once on one that does not yet), then until they are out.
-  const addons = ['deployment/coredns', 'deployment/local-path-provisioner'];
-  // (A failed get is "not yet"; its message is what the timeout reports.)
-  await waitUntil("the add-ons' Deployments to exist", 180_000 * settings.timeScale,
-    async () => (await kubectl('-n', 'kube-system', 'get', ...addons, '-o', 'name'), true), undefined, 1_000);
-  await kubectl('-n', 'kube-system', 'rollout', 'status', ...addons, `--timeout=${180 * settings.timeScale}s`);
+  await waitForAddons((args) => kubectl(...args), 180 * settings.timeScale);
   await kubectl('run', 'hello', `--image=${cluster.images.hello}`);
   await kubectl('wait', '--for=condition=Ready', 'pod/hello', `--timeout=${120 * settings.timeScale}s`);
   const n = await json('get', 'node', name);
