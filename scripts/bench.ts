@@ -239,6 +239,7 @@ async function oneRun(n: number): Promise<Run> {
   let usage = { cpuS: 0, peakMiB: 0 };
   let sample: Awaited<ReturnType<typeof sampleNode>>;
   let readMetrics: (() => Promise<string>) | undefined;
+  let metricsError: string | undefined;
   let sampledAt = 0;
   // Process accounting from the first sample to the last (the start of teardown).
   const acctFile = join(tmpdir(), `kube-claims-bench-${process.pid}-${n}.acct`);
@@ -269,7 +270,10 @@ async function oneRun(n: number): Promise<Run> {
     // Every 5 s until teardown starts (each sample costs the node a shell and ps, and the API server its /metrics).
     if (nodeId && u && !at.teardown && Date.now() - sampledAt > 5_000) {
       sampledAt = Date.now();
-      readMetrics ??= await metricsReader(nodeId).catch(() => undefined);
+      readMetrics ??= await metricsReader(nodeId).catch((err: Error) => {
+        metricsError ??= err.message;
+        return undefined;
+      });
       if (readMetrics) sample = (await sampleNode(nodeId, readMetrics)) ?? sample;
       if (!accountingStarted) {
         accountingStarted = true;
@@ -282,6 +286,7 @@ async function oneRun(n: number): Promise<Run> {
   }
   if (stopAccounting && !endedByCommand) endedByCommand = await stopAccounting(at.teardown ?? Date.now()).catch(() => ({}));
   rmSync(acctFile, { force: true });
+  if (!readMetrics) process.stderr.write(`[bench] run ${n}: the API server's /metrics could not be read from the host (${metricsError ?? 'no node found'}); API requests are not counted\n`);
   const result = await proc;
   const ended = Date.now();
   const times = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(result.all ?? '');
