@@ -11,7 +11,9 @@ import { startCluster, type StartedCluster } from '../../helpers/cluster/cluster
 import { nodeShell, type NodeShell } from '../../helpers/cluster/node-shell.js';
 import { readSettings, resolveVersion, SettingError } from '../../helpers/settings.js';
 
-const say = (line: string) => process.stderr.write(`[kube-claims] side by side: ${line}\n`);
+// Each line says when it happened (seconds since the start): under emulation a step takes minutes.
+const began = Date.now();
+const say = (line: string) => process.stderr.write(`[kube-claims] side by side (${Math.round((Date.now() - began) / 1000)} s): ${line}\n`);
 const clusters: StartedCluster[] = [];
 const stopAll = () => {
   for (const c of clusters.splice(0)) c.stop();
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     paceFrom(cluster.bootSeconds);
     const node = await nodeShell(cluster.containerId, (l) => say(`${name}: ${l}`), timeScale);
     const pod = `hello-${name.toLowerCase()}`;
+    say(`${name}: kubectl run ${pod}`);
     await node.exec(['kubectl', 'run', pod, `--image=${cluster.images.hello}`]);
     await node.exec(['kubectl', 'wait', '--for=condition=Ready', `pod/${pod}`, `--timeout=${Math.ceil(120 * timeScale)}s`]);
     process.stdout.write(`boot ${name}: ${cluster.bootSeconds.toFixed(1)} s\ntime scale: ${timeScale.toFixed(1)}\n`);
@@ -69,13 +72,15 @@ async function main(): Promise<void> {
 
   const a = await start('A');
   const b = await start('B');
+  say('checking what each cluster shows');
   await check(a, b);
   await check(b, a);
   say(`both running: each cluster lists only its own pod, Running with no restart, and each page is served`);
   clusters.splice(clusters.indexOf(b.cluster), 1);
   b.cluster.stop();
+  say('cluster B removed');
   await check(a);
-  say('cluster B removed; pod hello-a in cluster A still Running, with no restart, serving its page');
+  say('pod hello-a in cluster A still Running, with no restart, serving its page');
 }
 
 try {

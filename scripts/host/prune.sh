@@ -44,13 +44,18 @@ main() {
       version=${image##*:v}
       if [[ " $supported " != *" $version "* ]]; then kc_say "removing image $image"; docker rmi "$image" >/dev/null; fi
     done
-    # Copies made per image id (the cluster's kubectl, the VM's image tarballs): those of
+    # Copies made per image id (the cluster's kubectl, the VM's images disk): those of
     # images that are gone, replaced by a rebuild.
     local ids; ids=$(docker images -q --no-trunc | sed 's/^sha256://' | sort -u)
-    for dir in "$KC_CACHE"/kubectl/* "$KC_CACHE"/vm/images/*.tar; do
+    for dir in "$KC_CACHE"/kubectl/*; do
       [ -e "$dir" ] || continue
-      local id; id=$(basename "$dir" .tar)
+      local id; id=$(basename "$dir")
       grep -q "^$id" <<<"$ids" || { kc_say "removing $dir (its image is gone)"; rm -rf "$dir"; }
+    done
+    for dir in "$KC_CACHE"/vm/docker-data/*/images; do
+      [ -e "$dir" ] || continue
+      local gone; gone=$(cut -d' ' -f1 "$dir" | sed 's/^sha256://' | grep -vxF -f <(printf '%s\n' "$ids") || true)
+      [ -z "$gone" ] || { kc_say "removing the VM's images disk $(dirname "$dir") (an image in it is gone)"; rm -rf "$(dirname "$dir")"; }
     done
   fi
   if command -v go >/dev/null; then
