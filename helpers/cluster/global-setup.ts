@@ -5,13 +5,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { nodeImageName, removeLeftovers, startCluster, type StartedCluster, writeKeptRecord } from './cluster.js';
-import { recordReusable, releaseReusable, type ReusableInfo, reuseKey, takeReusable } from './reuse.js';
+import { removeLeftovers, startCluster, type StartedCluster, writeKeptRecord } from './cluster.js';
+import { keepForReuse, releaseReusable, type ReusableInfo, reuseKeyFor, startedClusterInfo, takeReusable } from './reuse.js';
 import { bindKubectl, checkKubectl, chooseKubectl } from '../verbs/kubectl.js';
 import { waitForManifestValidation } from '../verbs/cluster-waits.js';
 import { cacheDir, exitOnSettingError, keptDir, kubectlFor, projectRoot, readSettings, resolveVersion, SettingError, type Settings, type VersionRow } from '../settings.js';
 import { connectExistingCluster, removeRunNamespaces } from './existing-cluster.js';
-import { debugImage, RUN_LABEL } from '../facts.mjs';
+import { RUN_LABEL } from '../facts.mjs';
 import { containerEngine } from './engine.js';
 import { resolveImageMode } from './image-mode.js';
 import { checkSuites } from '../fixtures/suite-check.js';
@@ -114,9 +114,8 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
   await removeLeftovers(say);
   say(`Kubernetes ${version.kubernetes}, images: ${mode}${settings.mode === 'auto' ? ' (chosen by KUBE_CLAIMS_IMAGES=auto)' : ' (KUBE_CLAIMS_IMAGES)'}${settings.registriesYaml ? ', with registry mirrors (registries.yaml)' : ''}`);
   startWatchdog(runId, tmp, engine.cliEnv);
-  const image = nodeImageName(version, mode, settings.nodeImage);
   const reuse = settings.reuse
-    ? reuseKey({ version: version.kubernetes, image, imageId: await engine.dockerode.getImage(image).inspect().then((i) => i.Id, () => 'absent'), mode, nodes: settings.nodes, registriesYaml: settings.registriesYaml })
+    ? await reuseKeyFor({ version, mode, nodeImage: settings.nodeImage, nodes: settings.nodes, registriesYaml: settings.registriesYaml })
     : undefined;
   const reused = reuse ? await takeReusable(reuse, say) : undefined;
   let cluster: StartedCluster | undefined;
@@ -131,25 +130,8 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
     cluster = await startCluster({
       version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
     });
-    const nodes = Object.keys(cluster.nodeContainers);
-    own = {
-      version: version.kubernetes,
-      nodes,
-      // The run's own cluster: it may disrupt it, and add and lose nodes of its own.
-      features: [...(nodes.length >= 2 ? ['two-nodes' as const, 'own-nodes' as const] : []), 'disruptive'],
-      debugImage: debugImage(version),
-      image: cluster.image,
-      mode,
-      kubeconfig: cluster.kubeconfig,
-      nodeContainers: cluster.nodeContainers,
-      settings: cluster.settings,
-      join: cluster.join,
-      images: cluster.images,
-    };
-    if (reuse) {
-      writeKeptRecord(runId, { kubeconfig: cluster.kubeconfig, containerId: cluster.containerId });
-      recordReusable(reuse, runId, own);
-    }
+    own = startedClusterInfo(cluster, version, mode);
+    if (reuse) keepForReuse(reuse, runId, cluster, own);
   }
   const stop = () => {
     if (reuse) {

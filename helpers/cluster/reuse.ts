@@ -11,9 +11,10 @@ import * as k8s from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REUSE_IDLE_LIMIT_MINUTES, RUN_LABEL } from '../facts.mjs';
-import { keptDir } from '../settings.js';
+import { debugImage, REUSE_IDLE_LIMIT_MINUTES, RUN_LABEL } from '../facts.mjs';
+import { keptDir, type ResolvedMode, type VersionRow } from '../settings.js';
 import type { ClusterInfo } from './context.js';
+import { nodeImageName, type StartedCluster, writeKeptRecord } from './cluster.js';
 import { containerEngine, dockerSync, removeContainersSync } from './engine.js';
 import { mismatches, readyIsTrue } from '../verbs/conditions.js';
 import { waitUntil } from '../verbs/wait.js';
@@ -38,6 +39,38 @@ interface Record {
 export function reuseKey(parts: { version: string; image: string; imageId: string; mode: string; nodes: number; registriesYaml?: string }): string {
   const harness = readFileSync(new URL('./cluster.ts', import.meta.url), 'utf8');
   return createHash('sha256').update(JSON.stringify({ ...parts, harness })).digest('hex').slice(0, 16);
+}
+
+/** The key of a cluster a run would start from these settings (what global setup looks for). */
+export async function reuseKeyFor(parts: { version: VersionRow; mode: ResolvedMode; nodeImage?: string; nodes: number; registriesYaml?: string }): Promise<string> {
+  const image = nodeImageName(parts.version, parts.mode, parts.nodeImage);
+  const imageId = await (await containerEngine()).dockerode.getImage(image).inspect().then((i) => i.Id, () => 'absent');
+  return reuseKey({ version: parts.version.kubernetes, image, imageId, mode: parts.mode, nodes: parts.nodes, registriesYaml: parts.registriesYaml });
+}
+
+/** What a later run reusing this cluster gets: the cluster as the run that started it knows it. */
+export function startedClusterInfo(cluster: StartedCluster, version: VersionRow, mode: ResolvedMode): ReusableInfo {
+  const nodes = Object.keys(cluster.nodeContainers);
+  return {
+    version: version.kubernetes,
+    nodes,
+    // The run's own cluster: it may disrupt it, and add and lose nodes of its own.
+    features: [...(nodes.length >= 2 ? ['two-nodes' as const, 'own-nodes' as const] : []), 'disruptive'],
+    debugImage: debugImage(version),
+    image: cluster.image,
+    mode,
+    kubeconfig: cluster.kubeconfig,
+    nodeContainers: cluster.nodeContainers,
+    settings: cluster.settings,
+    join: cluster.join,
+    images: cluster.images,
+  };
+}
+
+/** Keep a cluster this process started, under its key, for the next run; this process holds it until releaseReusable. */
+export function keepForReuse(key: string, clusterRun: string, cluster: StartedCluster, info: ReusableInfo): void {
+  writeKeptRecord(clusterRun, { kubeconfig: cluster.kubeconfig, containerId: cluster.containerId });
+  recordReusable(key, clusterRun, info);
 }
 
 const recordDir = (clusterRun: string) => join(keptDir(), clusterRun);

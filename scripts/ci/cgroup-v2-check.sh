@@ -43,6 +43,9 @@ inside() {
   compile_ts
   export KUBE_CLAIMS_NODE_IMAGE
   [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || kc_die "this is not a cgroup v2 host"
+  # Clusters kept here are the VM's own: the cache is the host's, shared, and its kept records
+  # name containers of the host's engine, which a run here would find gone and remove.
+  mkdir -p "$KC_CACHE/kept" && mount -t tmpfs kube-claims-kept "$KC_CACHE/kept" || kc_die "could not give the VM a kept-clusters folder of its own"
   kc_say "inside the VM: cgroup v2, $(nproc) CPUs, Docker $(docker info --format '{{.ServerVersion}} (cgroup {{.CgroupVersion}}, driver {{.CgroupDriver}})')"
   local scopes_before; scopes_before=$(find /sys/fs/cgroup -maxdepth 2 -name 'docker-*.scope' | wc -l)
   local started=$SECONDS
@@ -55,17 +58,20 @@ inside() {
   # Two clusters side by side, each with a pod, neither touching the other's (scripts/ci/side-by-side.ts).
   # B boots once A is up, not beside A's boot: two boots at once starved the emulated CPU, and
   # each boot's allowance then depended on the other's pace (boots of 313 to 580 s, TLS handshake
-  # timeouts, add-on manifests given up). The suite runs after them, alone, for the same reason.
+  # timeouts, add-on manifests given up). The suite runs after them, alone, for the same reason:
+  # on cluster A, kept for it (KUBE_CLAIMS_REUSE) once B is gone, rather than on a third boot.
   started=$SECONDS
+  local reuse=false
+  [[ ,$steps, != *,suite,* ]] || reuse=true
   if [[ ,$steps, == *,side-by-side,* ]]; then
     local rc=0
-    node scripts/ci/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
+    KUBE_CLAIMS_REUSE=$reuse node scripts/ci/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
     # Once (stop 33's VM2), it ended after 10 s having printed nothing: no cluster was started, so
     # nothing was done that running it again could repeat. Only then is it run again, once.
     if [ "$rc" != 0 ] && ! grep -q 'starting' "$KC_LOG_DIR/v2-side-by-side.log"; then
       kc_say "side by side: ended (exit $rc) before starting anything, with no output; running it again"
       rc=0
-      node scripts/ci/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
+      KUBE_CLAIMS_REUSE=$reuse node scripts/ci/side-by-side.js "$version" >"$KC_LOG_DIR/v2-side-by-side.log" 2>&1 || rc=$?
     fi
     [ "$rc" = 0 ] || { status=1; kc_say "side by side: failed (exit $rc$( [ "$rc" -gt 128 ] && echo ", signal $((rc - 128))"))"; tail -n 40 "$KC_LOG_DIR/v2-side-by-side.log" >&2; }
     kc_say "two clusters side by side: $((SECONDS - started))s; $(grep -h '^boot' "$KC_LOG_DIR"/v2-side-by-side.log | tr '\n' ' ')"
@@ -77,14 +83,17 @@ inside() {
     fi
     started=$SECONDS
   fi
-  # The suite, fewer tests at once and a longer boot allowance (emulated CPU).
+  # The suite, fewer tests at once and a longer boot allowance (emulated CPU); on the cluster
+  # side by side kept, or (without that step, or should it be unhealthy) on one it boots.
   if [[ ,$steps, == *,suite,* ]]; then
-    env KUBE_CLAIMS_IMAGES=offline KUBE_CLAIMS_K8S_VERSION="$version" KUBE_CLAIMS_WORKERS=2 KUBE_CLAIMS_CONCURRENCY=2 \
+    env KUBE_CLAIMS_IMAGES=offline KUBE_CLAIMS_K8S_VERSION="$version" KUBE_CLAIMS_WORKERS=2 KUBE_CLAIMS_CONCURRENCY=2 KUBE_CLAIMS_REUSE=true \
       node_modules/.bin/vitest run --project 'k8s-*' -t "$CLAIMS" >"$KC_LOG_DIR/v2-suite.log" 2>&1 ||
       { status=1; kc_say "the suite failed (log: $KC_LOG_DIR/v2-suite.log)"; sed 's/\x1b\[[0-9;]*m//g' "$KC_LOG_DIR/v2-suite.log" | tail -n 60 >&2; }
-    kc_say "suite: $((SECONDS - started))s; $(grep -h 'kube-claims\] \(cluster ready\|Kubernetes .*passed\)' "$KC_LOG_DIR/v2-suite.log" | tr '\n' ' ')"
+    kc_say "suite: $((SECONDS - started))s; $(grep -h 'kube-claims\] \(cluster ready\|reusing cluster\|Kubernetes .*passed\)' "$KC_LOG_DIR/v2-suite.log" | tr '\n' ' ')"
     sed 's/\x1b\[[0-9;]*m//g' "$KC_LOG_DIR/v2-suite.log" | grep -E '^ +[✓×↓] ' | grep -v skipped >&2 || true
   fi
+  # The cluster kept for the suite goes now (with the run's own, nothing else is kept in the VM).
+  if [ -n "$(ls "$KC_CACHE/kept" 2>/dev/null)" ]; then bash scripts/remove-kept.sh --all >&2 || status=1; fi
   # Nothing left: containers, the node's cgroups, the containers' own cgroups.
   local left; left=$(docker ps -aq --filter "label=$KC_RUN_LABEL" | wc -l)
   [ "$left" = 0 ] || { kc_say "containers left: $left"; status=1; }

@@ -6,9 +6,11 @@
 // two kubelets beside each other that do not touch each other's pods.
 //   usage: npx tsx scripts/ci/side-by-side.ts [KUBERNETES_VERSION]   (KUBE_CLAIMS_NODE_IMAGE: another node image)
 // Prints "boot A: N s", "boot B: N s" and "time scale: X" (the allowances' stretch it ended with).
+// With KUBE_CLAIMS_REUSE=true, cluster A is kept (on success) for the next run to reuse.
 // Exits non-zero with the reason on failure.
 import { startCluster, type StartedCluster } from '../../helpers/cluster/cluster.js';
 import { nodeShell, type NodeShell } from '../../helpers/cluster/node-shell.js';
+import { keepForReuse, releaseReusable, reuseKeyFor, startedClusterInfo } from '../../helpers/cluster/reuse.js';
 import { readSettings, resolveVersion, SettingError } from '../../helpers/settings.js';
 
 // Each line says when it happened (seconds since the start): under emulation a step takes minutes.
@@ -29,7 +31,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** A boot's expected length at time scale 1 (the host's boots: 12 to 20 s); the pace is measured against it. */
 const EXPECTED_BOOT_SECONDS = 60;
 
-interface Side { name: 'A' | 'B'; cluster: StartedCluster; node: NodeShell; pod: string }
+interface Side { name: 'A' | 'B'; runId: string; cluster: StartedCluster; node: NodeShell; pod: string }
 
 async function main(): Promise<void> {
   const settings = readSettings();
@@ -42,8 +44,9 @@ async function main(): Promise<void> {
   const paceFrom = (bootSeconds: number) => { timeScale = Math.max(timeScale, bootSeconds / EXPECTED_BOOT_SECONDS); };
 
   const start = async (name: 'A' | 'B'): Promise<Side> => {
+    const runId = `${process.pid}-side-${name.toLowerCase()}`;
     const cluster = await startCluster({
-      version, mode: 'offline', image: settings.nodeImage, runId: `${process.pid}-side-${name.toLowerCase()}`, nodes: 1,
+      version, mode: 'offline', image: settings.nodeImage, runId, nodes: 1,
       bootTimeoutMs: settings.bootTimeoutSeconds * 1000 * (timeScale / settings.timeScale), log: (l) => say(`${name}: ${l}`),
     });
     clusters.push(cluster);
@@ -55,7 +58,7 @@ async function main(): Promise<void> {
     await node.exec(['kubectl', 'wait', '--for=condition=Ready', `pod/${pod}`, `--timeout=${Math.ceil(120 * timeScale)}s`]);
     process.stdout.write(`boot ${name}: ${cluster.bootSeconds.toFixed(1)} s\ntime scale: ${timeScale.toFixed(1)}\n`);
     say(`cluster ${name} booted in ${cluster.bootSeconds.toFixed(1)} s; pod ${pod} is Ready`);
-    return { name, cluster, node, pod };
+    return { name, runId, cluster, node, pod };
   };
   // What each cluster shows: its pods (every namespace but kube-system), and each pod's page.
   const check = async (side: Side, other?: Side) => {
@@ -81,6 +84,16 @@ async function main(): Promise<void> {
   say('cluster B removed');
   await check(a);
   say('pod hello-a in cluster A still Running, with no restart, serving its page');
+  if (settings.reuse) {
+    // KUBE_CLAIMS_REUSE=true: cluster A stays for the next run whose cluster would be the same
+    // (offline, one node, this node image): the cgroup v2 check's suite runs on it rather than
+    // booting a third cluster (a boot of 230 to 500 s under emulation).
+    const key = await reuseKeyFor({ version, mode: 'offline', nodeImage: settings.nodeImage, nodes: 1 });
+    keepForReuse(key, a.runId, a.cluster, startedClusterInfo(a.cluster, version, 'offline'));
+    releaseReusable(a.runId);
+    clusters.splice(clusters.indexOf(a.cluster), 1);
+    say(`cluster A stays for the next run (KUBE_CLAIMS_REUSE); remove it with: bash scripts/remove-kept.sh ${a.runId}`);
+  }
 }
 
 try {

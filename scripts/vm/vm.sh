@@ -203,7 +203,7 @@ cmd_disk_id() {
 
 # The guest's Docker data with the images already in it, as a disk of its own. Under emulation
 # `docker load` in the guest took 130 to 620 s for the node image (hashing and unpacking 700 MiB
-# at 1 to 3 MiB/s); here a second dockerd of the host's, with its own data root and no network,
+# at 1 to 3 MiB/s); here a second dockerd of the host's, with its own data root and network namespace,
 # loads them from the host's engine in about 15 s, and the data root becomes an ext4 disk. The
 # guest's Docker is Debian's docker.io as the host's, storage driver overlay2 on ext4 in both.
 # Cached by the images' IDs and names and this dockerd's version; each run writes to an overlay.
@@ -231,8 +231,10 @@ load_images() {
   DOCKERD_RUN=$(mktemp -d /tmp/kube-claims-dockerd.XXXXXX)
   sock=unix://$DOCKERD_RUN/docker.sock
   echo '{}' >"$DOCKERD_RUN/daemon.json"   # not the host engine's settings
-  dockerd --config-file "$DOCKERD_RUN/daemon.json" --data-root "$data" --exec-root "$DOCKERD_RUN/exec" \
-    --pidfile "$DOCKERD_RUN/dockerd.pid" -H "$sock" --bridge=none --iptables=false --ip-masq=false \
+  # In a network namespace of its own: a dockerd changes the network it starts in (with
+  # --bridge=none it deletes docker0, which the host's engine needs; seen 2026-12-07).
+  unshare --net dockerd --config-file "$DOCKERD_RUN/daemon.json" --data-root "$data" --exec-root "$DOCKERD_RUN/exec" \
+    --pidfile "$DOCKERD_RUN/dockerd.pid" -H "$sock" --iptables=false --ip-masq=false \
     --storage-driver=overlay2 </dev/null >"$KC_LOG_DIR/vm-images-dockerd.log" 2>&1 &
   DOCKERD_PID=$!
   local deadline=$((SECONDS + 60))
