@@ -46,5 +46,8 @@ export default defineConfig({
     // Show console output (the diagnostics) only for tests that failed.
     silent: 'passed-only',
     reporters: ['default', './helpers/report/claims-reporter.ts'],
+    // Transformed TypeScript kept on disk (node_modules/.experimental-vitest-cache) from one run
+    // to the next, keyed by each file's content: a run whose files did not change transforms nothing.
+    experimental: { fsModuleCache: true },
   },
 });
