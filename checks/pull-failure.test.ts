@@ -5,9 +5,8 @@
 // closed port, and a registry on localhost answering as Docker Hub does (429 TOOMANYREQUESTS,
 // 401 UNAUTHORIZED, 403 DENIED, 404 MANIFEST_UNKNOWN); the others are moby's and Docker Hub's texts.
 import { describe, expect, test } from 'vitest';
-import { classifyPullFailure, pullFailureAdvice, type PullFailureKind } from '../helpers/cluster/image-mode.js';
+import { classifyPullFailure, NODE_PULL_FAILED, pullFailureAdvice, type PullFailureKind } from '../helpers/cluster/pull-failure.js';
 import { nodePullAdvice } from '../helpers/verbs/pulls.js';
-import { NODE_PULL_FAILED } from '../helpers/report/report.js';
 
 const seen: [string, PullFailureKind][] = [
   // No registry can be reached: no name resolution, nothing listening, no route (the first two seen).

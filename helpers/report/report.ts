@@ -8,8 +8,7 @@ import type { Step } from '../fixtures/steps.js';
 import { buildNotesReport, renderNotesMarkdown } from './notes.js';
 import { renderHtml } from './html.js';
 
-/** How a claim ended by a pull its node could not make begins (helpers/verbs/pulls.ts); the run names it once. */
-export const NODE_PULL_FAILED = 'the node cannot pull';
+export { NODE_PULL_FAILED } from '../cluster/pull-failure.js';
 
 /**
  * passed: the cluster behaves as the book says; differs: it does not on this version, as the

@@ -5,9 +5,8 @@
 // another name.
 import type * as k8s from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { classifyPullFailure } from '../cluster/image-mode.js';
+import { classifyPullFailure, NODE_PULL_FAILED } from '../cluster/pull-failure.js';
 import { GiveUp } from './wait.js';
-import { NODE_PULL_FAILED } from '../report/report.js';
 
 
 let runImages: Set<string> | undefined;
