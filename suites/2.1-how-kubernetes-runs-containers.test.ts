@@ -14,6 +14,7 @@ import type { BackgroundKubectl } from '../helpers/verbs/kubectl.js';
 import { waitForEndpoint, waitForEvent } from '../helpers/verbs/cluster-waits.js';
 import { markedPath, waitForAccessLine, accessLineFor } from '../helpers/verbs/access-log.js';
 import { listeningPorts, localAddresses, READ_FIB_TRIE, READ_TCP_SOCKETS } from '../helpers/cluster/kernel.js';
+import { FIRST_ANSWER_MS, onceAnswering } from '../helpers/verbs/requests.js';
 
 claim('pod-wraps-containers', async ({ ns, kubectl, api, cluster }) => {
   const run = await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`]);
@@ -165,16 +166,20 @@ claim('pod-shares-network', async ({ ns, kubectl, api, cluster, manifests }) => 
     expect(localAddresses(fib.stdout), `local addresses in container ${container}`).toContain(pod.status?.podIP);
   }
   // One namespace, not two alike: the sidecar (which only sleeps) sees the web container's
-  // listening socket on port 80.
-  const sockets = await kubectl(['exec', 'two-containers', '-c', 'sidecar', '--', ...READ_TCP_SOCKETS]);
-  expect(listeningPorts(sockets.stdout), 'ports listening, as the sidecar sees them').toContain(80);
+  // listening socket on port 80 (once nginx listens, a moment after its container started).
+  let sockets = '';
+  await waitUntil('the sidecar to see a socket listening on port 80', FIRST_ANSWER_MS, async () => {
+    sockets = (await kubectl(['exec', 'two-containers', '-c', 'sidecar', '--', ...READ_TCP_SOCKETS])).stdout;
+    return listeningPorts(sockets).includes(80);
+  }, () => `listening: ${listeningPorts(sockets).join(', ') || 'none'}`, 500).catch(() => {});
+  expect(listeningPorts(sockets), 'ports listening, as the sidecar sees them').toContain(80);
 });
 
 claim('pod-localhost', async ({ ns, kubectl, api, manifests }) => {
   await kubectl(['apply', '-f', manifests.file('two-containers.yaml')]);
   await waitForPodReady(api, ns, 'two-containers');
   // The sidecar serves nothing itself: what answers on its localhost:80 is the web container.
-  const page = await kubectl(['exec', 'two-containers', '-c', 'sidecar', '--', 'wget', '-q', '-O', '-', 'http://localhost:80/']);
+  const page = await onceAnswering(kubectl, ['exec', 'two-containers', '-c', 'sidecar', '--', 'wget', '-q', '-O', '-', 'http://localhost:80/']);
   expect(page.stdout).toMatch(/<html/i);
   const direct = await kubectl(['exec', 'two-containers', '-c', 'web', '--', 'wget', '-q', '-O', '-', 'http://localhost:80/']);
   expect(page.stdout).toBe(direct.stdout);
@@ -230,7 +235,7 @@ claim('pod-ip-reachable-in-cluster', async ({ ns, kubectl, api, cluster }) => {
   const server = await waitForPodReady(api, ns, 'server');
   const client = await waitForPodReady(api, ns, 'client');
   const path = markedPath('reachable');
-  const page = await kubectl(['exec', 'client', '--', 'wget', '-q', '-O', '-', `http://${server.status!.podIP}${path}`]);
+  const page = await onceAnswering(kubectl, ['exec', 'client', '--', 'wget', '-q', '-O', '-', `http://${server.status!.podIP}${path}`]);
   expect(page.stdout).toMatch(/<html/i);
   // The request reached the server Pod itself, from the client Pod's IP: the server logged it.
   const { line } = await waitForAccessLine(kubectl, ['server'], path);
@@ -580,7 +585,7 @@ claim('pod-ip-reachable-across-nodes', async ({ ns, kubectl, api, cluster }) => 
   expect(server.spec!.nodeName).not.toBe(client.spec!.nodeName);
   expect(server.status!.hostIP, 'the two nodes have different addresses').not.toBe(client.status!.hostIP);
   const path = markedPath('across-nodes');
-  const page = await kubectl(['exec', 'client', '--', 'wget', '-q', '-O', '-', `http://${server.status!.podIP}${path}`]);
+  const page = await onceAnswering(kubectl, ['exec', 'client', '--', 'wget', '-q', '-O', '-', `http://${server.status!.podIP}${path}`]);
   expect(page.stdout).toMatch(/<html/i);
   // It reached the server Pod on the other node, from the client Pod's own IP (not its node's).
   const { line } = await waitForAccessLine(kubectl, ['server'], path);

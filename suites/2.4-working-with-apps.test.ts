@@ -8,6 +8,7 @@ import { waitUntil } from '../helpers/verbs/wait.js';
 import { markedPath, waitForAccessLine } from '../helpers/verbs/access-log.js';
 import { localAddresses, READ_FIB_TRIE } from '../helpers/cluster/kernel.js';
 import { Terminal } from '../helpers/fixtures/terminal.js';
+import { onceAnswering } from '../helpers/verbs/requests.js';
 
 /** Where the hello page lives in both the book's image and ours (images/contract.md). */
 const WEB_ROOT = '/usr/share/nginx/html';
@@ -27,7 +28,7 @@ claim('exec-in-pod', async ({ ns, kubectl, api, cluster }) => {
 claim('exec-localhost', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['run', 'hello-kiamol', `--image=${cluster.images.hello}`]);
   await waitForPodReady(api, ns, 'hello-kiamol');
-  const page = await kubectl(['exec', 'hello-kiamol', '--', 'wget', '-q', '-O', '-', 'http://localhost'], { raw: true });
+  const page = await onceAnswering(kubectl, ['exec', 'hello-kiamol', '--', 'wget', '-q', '-O', '-', 'http://localhost'], { raw: true });
   // The app's own page, byte for byte: the file it serves (images/contract.md).
   const file = await kubectl(['exec', 'hello-kiamol', '--', 'cat', '/usr/share/nginx/html/index.html'], { raw: true });
   expect(page.stdout).toMatch(/<html/i);
@@ -45,7 +46,7 @@ claim('logs-relayed', async ({ ns, kubectl, api, cluster, nodeOf }) => {
   await kubectl(['run', 'logged', `--image=${cluster.images.hello}`]);
   const pod = await waitForPodReady(api, ns, 'logged');
   const path = markedPath('relayed');
-  await kubectl(['exec', 'logged', '--', 'wget', '-q', '-O', '/dev/null', `http://localhost${path}`]);
+  await onceAnswering(kubectl, ['exec', 'logged', '--', 'wget', '-q', '-O', '/dev/null', `http://localhost${path}`]);
   // The last line kubectl shows is this request's access line...
   const { line } = await waitForAccessLine(kubectl, ['logged', '--tail=1'], path);
   // ...and it is the line the runtime captured on the node (stdout and stderr, as crictl shows them).
@@ -58,7 +59,7 @@ claim('logs-by-selector', async ({ ns, kubectl, api, cluster }) => {
   await kubectl(['create', 'deployment', 'selected', `--image=${cluster.images.hello}`]);
   const [pod] = await waitForReadyPods(api, ns, 'app=selected', 1);
   const path = markedPath('selected');
-  await kubectl(['exec', pod!.metadata!.name!, '--', 'wget', '-q', '-O', '/dev/null', `http://localhost${path}`]);
+  await onceAnswering(kubectl, ['exec', pod!.metadata!.name!, '--', 'wget', '-q', '-O', '/dev/null', `http://localhost${path}`]);
   const { log } = await waitForAccessLine(kubectl, ['-l', 'app=selected'], path);
   // With a selector kubectl shows the last 10 lines of each pod (its default --tail=10).
   const whole = (await kubectl(['logs', pod!.metadata!.name!])).stdout;
@@ -73,7 +74,7 @@ claim('cp-from-pod', async ({ ns, kubectl, api, cluster }) => {
     const local = join(dir, 'index.html');
     await kubectl(['cp', `${ns}/hello-kiamol:${PAGE}`, local]);
     const copied = await readFile(local, 'utf8');
-    const served = (await kubectl(['exec', 'hello-kiamol', '--', 'wget', '-q', '-O', '-', 'http://localhost/'], { raw: true })).stdout;
+    const served = (await onceAnswering(kubectl, ['exec', 'hello-kiamol', '--', 'wget', '-q', '-O', '-', 'http://localhost/'], { raw: true })).stdout;
     expect(copied).toMatch(/<html/i);
     expect(copied).toBe(served);
   } finally {
