@@ -329,6 +329,9 @@ async function oneRun(n: number): Promise<Run> {
     apiRequests: sample?.requests ?? {},
     nodeEndedCpuS: endedByCommand ?? {},
   };
+  // A run that failed says which claims, so that its figures are read knowing it (the report is overwritten by the next run).
+  const failed = report.claims.filter((c) => c.results[version]?.state === 'failed').map((c) => c.id);
+  if (run.exitCode !== 0) process.stderr.write(`[bench] run ${n}: exit ${run.exitCode}; failed claims: ${failed.join(', ') || 'none (a harness check, a hook or the run itself; see its output)'}\n`);
   process.stderr.write(`[bench] run ${n}/${runs}: wall ${run.wallS.toFixed(1)} s, boot ${run.bootS.toFixed(1)} s, tests ${run.testsS.toFixed(1)} s, teardown ${run.teardownS.toFixed(1)} s, CPU node ${run.nodeCpuS.toFixed(1)} s / test process ${run.testProcessCpuS.toFixed(1)} s, node peak ${run.nodePeakMemMiB.toFixed(0)} MiB, exit ${run.exitCode}\n`);
   return run;
 }
