@@ -171,7 +171,7 @@ claim('pod-shares-network', async ({ ns, kubectl, api, cluster, manifests }) => 
   await waitUntil('the sidecar to see a socket listening on port 80', FIRST_ANSWER_MS, async () => {
     sockets = (await kubectl(['exec', 'two-containers', '-c', 'sidecar', '--', ...READ_TCP_SOCKETS])).stdout;
     return listeningPorts(sockets).includes(80);
-  }, () => `listening: ${listeningPorts(sockets).join(', ') || 'none'}`, 500).catch(() => {});
+  }, () => `listening: ${listeningPorts(sockets).join(', ') || 'none'}`, 500);
   expect(listeningPorts(sockets), 'ports listening, as the sidecar sees them').toContain(80);
 });
 

@@ -3,7 +3,8 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
-import { buildReport, type ClaimResult, NODE_PULL_FAILED, type RunInfo, summaryLine, writeReports } from './report.js';
+import { buildReport, type ClaimResult, type RunInfo, summaryLine, writeReports } from './report.js';
+import { NODE_PULL_FAILED } from '../cluster/pull-failure.js';
 import { projectRoot } from '../settings.js';
 import { catalogue, CORRECTS_NOTES, DIFFERS, NOTE, testNamePattern } from '../fixtures/claims.js';
 import type { ClaimMeta, WorkerCpu } from '../fixtures/fixtures.js';

@@ -8,8 +8,6 @@ import type { Step } from '../fixtures/steps.js';
 import { buildNotesReport, renderNotesMarkdown } from './notes.js';
 import { renderHtml } from './html.js';
 
-export { NODE_PULL_FAILED } from '../cluster/pull-failure.js';
-
 /**
  * passed: the cluster behaves as the book says; differs: it does not on this version, as the
  * catalogue explains (the test checked the actual behaviour); corrects the notes: the test

@@ -73,7 +73,7 @@ const measureCpu = () => process.env.KUBE_CLAIMS_MEASURE_CPU === '1';
  * kubectl's environment: the kubeconfig, and Go's garbage collector run less often (GOGC=400,
  * unless you set GOGC). A kubectl call lives well under a second, and its start alone (every
  * API group's types registered) went through several collections at Go's default of 100: with
- * 400, the same calls used about a quarter less CPU (docs/benchmarks.md). What kubectl does and
+ * 400, the same calls used about a fifth less CPU (docs/benchmarks.md). What kubectl does and
  * prints is the same.
  */
 export function kubectlEnv(kubeconfig: string): Record<string, string> {
