@@ -49,8 +49,23 @@ export interface ClusterInfo {
   images: FixtureImages;
 }
 
+/**
+ * A cluster the run starts boots while vitest's workers load their modules: global setup
+ * provides where the cluster will be described (ClusterInfo as JSON, or `{ error }`), and each
+ * worker waits for it before its suite files declare their claims (helpers/cluster/provided.ts).
+ */
+export interface BootingCluster {
+  booting: { file: string; timeoutMs: number };
+}
+
+/** Whether what global setup provides is a cluster still booting. */
+export function isBooting(provided: ClusterInfo | BootingCluster): provided is BootingCluster {
+  return 'booting' in provided;
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
-    cluster: ClusterInfo;
+    /** Once the cluster is up (and in the main process after the boot): ClusterInfo. */
+    cluster: ClusterInfo | BootingCluster;
   }
 }

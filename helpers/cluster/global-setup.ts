@@ -1,7 +1,7 @@
 // vitest globalSetup, once per project (one project per Kubernetes version): start the
 // cluster, hand its kubeconfig to every test file, stop it at the end, also on Ctrl-C.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -25,15 +25,21 @@ export default async function setup(project: TestProject) {
   try {
     return await startForProject(project);
   } catch (err) {
-    // Any setup failure: one clear line and exit code 2, no stack trace (that goes to a log).
-    if (err instanceof SettingError) exitOnSettingError(err);
-    const log = join(cacheDir, 'logs', 'setup-error.log');
-    mkdirSync(dirname(log), { recursive: true });
-    writeFileSync(log, `${new Date().toISOString()} ${project.name}\n${(err as Error)?.message ?? err}\n\n${(err as Error)?.stack ?? ''}\n`);
-    say(`error: could not start the cluster for ${project.name}: ${String((err as Error)?.message ?? err).split('\n')[0]} (details: ${log})`);
-    process.exit(2);
+    setupFailed(project, err);
   }
 }
+
+/** Any setup failure (the boot's too): one clear line and exit code 2, no stack trace (that goes to a log). */
+function setupFailed(project: TestProject, err: unknown): never {
+  if (err instanceof SettingError) exitOnSettingError(err);
+  const log = join(cacheDir, 'logs', 'setup-error.log');
+  mkdirSync(dirname(log), { recursive: true });
+  writeFileSync(log, `${new Date().toISOString()} ${project.name}\n${(err as Error)?.message ?? err}\n\n${(err as Error)?.stack ?? ''}\n`);
+  say(`error: could not start the cluster for ${project.name}: ${firstLine(err)} (details: ${log})`);
+  process.exit(2);
+}
+
+const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split('\n')[0];
 
 /**
  * A cluster the claims run on, once it is up: what test files get, and how to leave. Two
@@ -41,7 +47,10 @@ export default async function setup(project: TestProject) {
  * given by a kubeconfig. `stop` is synchronous: on Ctrl-C vitest may exit before async teardown.
  */
 interface ProvidedCluster {
-  info: ClusterInfo;
+  /** The cluster's description, once it is up. */
+  up: Promise<ClusterInfo>;
+  /** Whether it is still booting: the tests' workers then start beside the boot. */
+  boots: boolean;
   /** Remove what the run made: the cluster it started, or its namespaces in the user's cluster. */
   stop(): void;
   /** KUBE_CLAIMS_KEEP: leave it for a person to look at, and say how to remove it. */
@@ -67,24 +76,41 @@ async function startForProject(project: TestProject) {
     }
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    say(`${signal}: ${cluster?.info.provider === 'existing' ? "removing the run's namespaces" : 'stopping the cluster'} before exit`);
+    say(`${signal}: ${settings.existing ? "removing the run's namespaces" : 'stopping the cluster'} before exit`);
     stopCluster();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('exit', stopCluster);
+  // A cluster that boots is described in this file when it is up; the workers wait for it.
+  let booted: Promise<void> | undefined;
   try {
     cluster = settings.existing
       ? await existingProvider(settings, settings.existing, runId, tmp)
       : await throwawayProvider(settings, resolveVersion(project.name.replace(/^k8s-/, '')), runId, tmp);
-    project.provide('cluster', cluster.info);
+    if (cluster.boots) {
+      const file = join(tmp, 'cluster.json');
+      // The boot's own bounds (the cluster's start, then kubectl's validation) end it first.
+      project.provide('cluster', { booting: { file, timeoutMs: (2 * settings.bootTimeoutSeconds + 60) * 1000 } });
+      booted = cluster.up.then((info) => {
+        writeJsonAtomically(file, info);
+        // The reporter (this process) reads the whole description.
+        project.provide('cluster', info);
+      }, (err) => {
+        writeJsonAtomically(file, { error: firstLine(err) });
+        setupFailed(project, err);
+      });
+    } else {
+      project.provide('cluster', await cluster.up);
+    }
   } catch (err) {
     stopCluster();
     throw err;
   }
 
   return async () => {
+    await booted;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', stopCluster);
@@ -94,6 +120,12 @@ async function startForProject(project: TestProject) {
     }
     stopCluster();
   };
+}
+
+/** Written under another name, then renamed: a reader sees all of it or nothing. */
+function writeJsonAtomically(file: string, value: unknown): void {
+  writeFileSync(`${file}.part`, JSON.stringify(value));
+  renameSync(`${file}.part`, file);
 }
 
 /** The watchdog, outside this process: removes what the run made if it dies without cleaning up. */
@@ -119,20 +151,8 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
     : undefined;
   const reused = reuse ? await takeReusable(reuse, say) : undefined;
   let cluster: StartedCluster | undefined;
-  let own: ReusableInfo;
   // The run whose label the cluster's containers carry (an earlier one, when reused).
-  let clusterRun = runId;
-  if (reused) {
-    own = reused.info;
-    clusterRun = reused.clusterRun;
-    say(`reusing cluster ${version.kubernetes} (KUBE_CLAIMS_REUSE; started by run ${clusterRun}): ${own.nodes.length} node(s) Ready`);
-  } else {
-    cluster = await startCluster({
-      version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
-    });
-    own = startedClusterInfo(cluster, version, mode);
-    if (reuse) keepForReuse(reuse, runId, cluster, own);
-  }
+  const clusterRun = reused?.clusterRun ?? runId;
   const stop = () => {
     if (reuse) {
       // Kept for the next run: only this run's hold on it ends (its tests removed their namespaces).
@@ -147,46 +167,64 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
     say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
     c.stop();
   };
-  try {
-    const kubeconfigPath = join(tmp, 'kubeconfig');
-    writeFileSync(kubeconfigPath, own.kubeconfig, { mode: 0o600 });
-    const serverContainer = Object.values(own.nodeContainers)[0]!;
-    const imageId = (await engine.dockerode.getContainer(serverContainer).inspect()).Image;
-    const kubectl = await chooseKubectl({
-      serverVersion: version.kubernetes,
-      override: settings.kubectl && kubectlFor(settings.kubectl, version),
-      containerId: serverContainer,
-      imageId,
-    });
-    say(`kubectl: ${kubectl.path} (${kubectl.version}; ${kubectl.why})`);
-    if (!reused) {
-      const begun = Date.now();
-      await waitForManifestValidation(bindKubectl(kubectl.path, kubeconfigPath), settings.bootTimeoutSeconds * 1000);
-      const took = (Date.now() - begun) / 1000;
-      if (took > 5) say(`kubectl validates manifests after ${took.toFixed(1)}s more (the API server built its OpenAPI documents)`);
+  /** The cluster's description: the reused one at once; a new one after its boot. */
+  const describe = async (): Promise<ClusterInfo> => {
+    let own: ReusableInfo;
+    if (reused) {
+      own = reused.info;
+      say(`reusing cluster ${version.kubernetes} (KUBE_CLAIMS_REUSE; started by run ${clusterRun}): ${own.nodes.length} node(s) Ready`);
+    } else {
+      cluster = await startCluster({
+        version, mode, image: settings.nodeImage, registriesYaml: settings.registriesYaml, runId, nodes: settings.nodes, bootTimeoutMs: settings.bootTimeoutSeconds * 1000, log: say,
+      });
+      own = startedClusterInfo(cluster, version, mode);
+      if (reuse) keepForReuse(reuse, runId, cluster, own);
     }
-    const info: ClusterInfo = {
-      ...own,
-      provider: 'k3s',
-      column: version.kubernetes,
-      runId,
-      kubeconfigPath,
-      tmpDir: tmp,
-      kubectl: kubectl.path,
-      kubectlVersion: kubectl.version,
-    };
-    return {
-      info,
-      stop,
-      keep: (keep) => {
-        if (cluster) keepCluster(cluster, runId, tmp, keep);
-        cluster = undefined;
-      },
-    };
-  } catch (err) {
-    stop();
-    throw err;
-  }
+    try {
+      const kubeconfigPath = join(tmp, 'kubeconfig');
+      writeFileSync(kubeconfigPath, own.kubeconfig, { mode: 0o600 });
+      const serverContainer = Object.values(own.nodeContainers)[0]!;
+      const imageId = (await engine.dockerode.getContainer(serverContainer).inspect()).Image;
+      const kubectl = await chooseKubectl({
+        serverVersion: version.kubernetes,
+        override: settings.kubectl && kubectlFor(settings.kubectl, version),
+        containerId: serverContainer,
+        imageId,
+      });
+      say(`kubectl: ${kubectl.path} (${kubectl.version}; ${kubectl.why})`);
+      if (!reused) {
+        const begun = Date.now();
+        await waitForManifestValidation(bindKubectl(kubectl.path, kubeconfigPath), settings.bootTimeoutSeconds * 1000);
+        const took = (Date.now() - begun) / 1000;
+        if (took > 5) say(`kubectl validates manifests after ${took.toFixed(1)}s more (the API server built its OpenAPI documents)`);
+      }
+      return {
+        ...own,
+        provider: 'k3s',
+        column: version.kubernetes,
+        runId,
+        kubeconfigPath,
+        tmpDir: tmp,
+        kubectl: kubectl.path,
+        kubectlVersion: kubectl.version,
+      };
+    } catch (err) {
+      stop();
+      throw err;
+    }
+  };
+  const up = describe();
+  // A reused cluster is up: its description is provided whole. A new one boots while vitest starts its workers.
+  if (reused) await up;
+  return {
+    up,
+    boots: !reused,
+    stop,
+    keep: (keep) => {
+      if (cluster) keepCluster(cluster, runId, tmp, keep);
+      cluster = undefined;
+    },
+  };
 }
 
 /** The user's own cluster (KUBE_CLAIMS_KUBECONFIG): nothing is started; the run's namespaces are removed at the end. */
@@ -201,7 +239,8 @@ async function existingProvider(settings: Settings, existing: NonNullable<Settin
   startWatchdog(runId, tmp, process.env, { kubectl: info.kubectl, kubeconfig: info.kubeconfigPath });
   let removed = false;
   return {
-    info,
+    up: Promise.resolve(info),
+    boots: false,
     stop: () => {
       if (removed) return;
       removed = true;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 import { buildReport, type ClaimResult, type RunInfo, summaryLine, writeReports } from './report.js';
 import { NODE_PULL_FAILED } from '../cluster/pull-failure.js';
+import { isBooting } from '../cluster/context.js';
 import { projectRoot } from '../settings.js';
 import { catalogue, CORRECTS_NOTES, DIFFERS, NOTE, testNamePattern } from '../fixtures/claims.js';
 import type { ClaimMeta, WorkerCpu } from '../fixtures/fixtures.js';
@@ -18,7 +19,9 @@ export default class ClaimsReporter implements Reporter {
     for (const mod of testModules) {
       // Only the per-version projects check claims (not the harness's own checks).
       if (!mod.project.name.startsWith('k8s-')) continue;
-      const cluster = mod.project.getProvidedContext().cluster;
+      // Global setup provides the whole description once the cluster is up.
+      const provided = mod.project.getProvidedContext().cluster;
+      const cluster = provided && !isBooting(provided) ? provided : undefined;
       // A column per cluster: its version, and for an existing cluster its context.
       const version = cluster?.column ?? mod.project.name.replace(/^k8s-/, '');
       if (cluster) runs[version] = {

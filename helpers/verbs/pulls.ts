@@ -4,16 +4,16 @@
 // (the book's and the node debugger's) count: a claim that makes a pull fail on purpose uses
 // another name.
 import type * as k8s from '@kubernetes/client-node';
-import { inject } from 'vitest';
 import { classifyPullFailure, NODE_PULL_FAILED } from '../cluster/pull-failure.js';
 import { GiveUp } from './wait.js';
+import { theCluster } from '../cluster/provided.js';
 
 
 let runImages: Set<string> | undefined;
 /** The images the run has its nodes pull: the book's (or their stand-ins) and the debugger's. */
 function pulledByTheRun(): Set<string> {
   if (!runImages) {
-    const cluster = inject('cluster');
+    const cluster = theCluster();
     runImages = new Set([cluster.images.hello, cluster.images.whoami, cluster.debugImage]);
   }
   return runImages;
@@ -52,6 +52,6 @@ export function giveUpOnFailedPull(pod: k8s.V1Pod | undefined): void {
     if (!waiting || !/^(ErrImagePull|ImagePullBackOff)$/.test(waiting.reason ?? '')) continue;
     const image = [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])].find((c) => c.name === s.name)?.image ?? s.image;
     if (!pulledByTheRun().has(image)) continue;
-    throw new GiveUp(nodePullAdvice(image, waiting.message ?? waiting.reason!, inject('cluster').provider === 'existing'));
+    throw new GiveUp(nodePullAdvice(image, waiting.message ?? waiting.reason!, theCluster().provider === 'existing'));
   }
 }
