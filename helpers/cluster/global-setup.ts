@@ -139,20 +139,14 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
   // A cluster that may be kept must outlive this process, which testcontainers' reaper (Ryuk)
   // would not let it; the watchdog removes what is not kept.
   if (settings.keep !== 'never' || settings.reuse) process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
-  const engine = await containerEngine();
   // Every version's kubectl before the first cluster boots ({minor} names one per version).
   if (settings.kubectl) for (const v of settings.versions) await checkKubectl(settings.kubectl, v);
+  // KUBE_CLAIMS_IMAGES=auto pulls, or builds, before the tests start (minutes, said as they go).
   const mode = await resolveImageMode(settings.mode, version, settings.nodeImage, say);
-  await removeLeftovers(say);
-  say(`Kubernetes ${version.kubernetes}, images: ${mode}${settings.mode === 'auto' ? ' (chosen by KUBE_CLAIMS_IMAGES=auto)' : ' (KUBE_CLAIMS_IMAGES)'}${settings.registriesYaml ? ', with registry mirrors (registries.yaml)' : ''}`);
-  startWatchdog(runId, tmp, engine.cliEnv);
-  const reuse = settings.reuse
-    ? await reuseKeyFor({ version, mode, nodeImage: settings.nodeImage, nodes: settings.nodes, registriesYaml: settings.registriesYaml })
-    : undefined;
-  const reused = reuse ? await takeReusable(reuse, say) : undefined;
   let cluster: StartedCluster | undefined;
+  let reuse: string | undefined;
   // The run whose label the cluster's containers carry (an earlier one, when reused).
-  const clusterRun = reused?.clusterRun ?? runId;
+  let clusterRun = runId;
   const stop = () => {
     if (reuse) {
       // Kept for the next run: only this run's hold on it ends (its tests removed their namespaces).
@@ -167,11 +161,20 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
     say(`stopping cluster ${c.version} (${c.containerId.slice(0, 12)})`);
     c.stop();
   };
-  /** The cluster's description: the reused one at once; a new one after its boot. */
+  /** The cluster's description once it is up, reused or booted: beside vitest's start of its workers. */
   const describe = async (): Promise<ClusterInfo> => {
+    const engine = await containerEngine();
+    await removeLeftovers(say);
+    say(`Kubernetes ${version.kubernetes}, images: ${mode}${settings.mode === 'auto' ? ' (chosen by KUBE_CLAIMS_IMAGES=auto)' : ' (KUBE_CLAIMS_IMAGES)'}${settings.registriesYaml ? ', with registry mirrors (registries.yaml)' : ''}`);
+    startWatchdog(runId, tmp, engine.cliEnv);
+    reuse = settings.reuse
+      ? await reuseKeyFor({ version, mode, nodeImage: settings.nodeImage, nodes: settings.nodes, registriesYaml: settings.registriesYaml })
+      : undefined;
+    const reused = reuse ? await takeReusable(reuse, say) : undefined;
     let own: ReusableInfo;
     if (reused) {
       own = reused.info;
+      clusterRun = reused.clusterRun;
       say(`reusing cluster ${version.kubernetes} (KUBE_CLAIMS_REUSE; started by run ${clusterRun}): ${own.nodes.length} node(s) Ready`);
     } else {
       cluster = await startCluster({
@@ -213,12 +216,9 @@ async function throwawayProvider(settings: Settings, version: VersionRow, runId:
       throw err;
     }
   };
-  const up = describe();
-  // A reused cluster is up: its description is provided whole. A new one boots while vitest starts its workers.
-  if (reused) await up;
   return {
-    up,
-    boots: !reused,
+    up: describe(),
+    boots: true,
     stop,
     keep: (keep) => {
       if (cluster) keepCluster(cluster, runId, tmp, keep);
