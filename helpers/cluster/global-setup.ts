@@ -49,7 +49,7 @@ const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split
 interface ProvidedCluster {
   /** The cluster's description, once it is up. */
   up: Promise<ClusterInfo>;
-  /** Whether it is still booting: the tests' workers then start beside the boot. */
+  /** Whether it comes up after setup returns (booting, or a reused one being checked): vitest's workers start beside it. */
   boots: boolean;
   /** Remove what the run made: the cluster it started, or its namespaces in the user's cluster. */
   stop(): void;
